@@ -1,0 +1,1 @@
+"""The gateway: the one public entry. Owns no business data; never imports services.*"""

@@ -1,0 +1,3 @@
+"""Plumbing shared by every Seteli service: settings, database, outbox/inbox, NATS, app factory.
+
+Nothing in here knows the domain."""

@@ -1,0 +1,163 @@
+"""The service app factory: one shape for every backend service.
+
+``create_service_app`` wires settings, the database, the NATS link, the outbox relay and the
+service's consumers into a FastAPI app with ``/healthz``, ``/readyz``, ``/metrics``, request ids,
+JSON logs and problem+json errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import MetaData
+
+from kit.db import Database
+from kit.errors import install_problem_handlers, problem_response
+from kit.logging import configure_logging
+from kit.messaging import Consumer, NatsLink, OutboxRelay
+from kit.middleware import RequestContextMiddleware
+from kit.migrate import upgrade
+from kit.settings import ServiceSettings
+from kit.tables import PlumbingTables
+
+
+@dataclass
+class Runtime:
+    """What a running service holds: reached from routers through :func:`runtime`."""
+
+    settings: ServiceSettings
+    db: Database
+    tables: PlumbingTables
+    link: NatsLink
+    relay: OutboxRelay
+    consumers: list[Consumer] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime)]
+
+ConsumerFactory = Callable[[Runtime], Sequence[Consumer]]
+
+
+def create_service_app(
+    *,
+    settings: ServiceSettings,
+    metadata: MetaData,
+    tables: PlumbingTables,
+    migrations: str,
+    routers: Sequence[APIRouter],
+    consumers: ConsumerFactory | None = None,
+    title: str,
+    description: str,
+    version: str = "1.0.0",
+    migrate_on_start: bool = True,
+) -> FastAPI:
+    service = settings.service_name
+    configure_logging(settings.log_level, json=settings.log_json, service=service)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url, schema=settings.database_schema)
+        if migrate_on_start:
+            await upgrade(db, migrations, service=service)
+        link = NatsLink(settings.nats_url, name=service, replicas=settings.stream_replicas)
+        relay = OutboxRelay(
+            db, tables, link, service=service,
+            batch=settings.outbox_batch, poll_seconds=settings.outbox_poll_seconds,
+        )
+        rt = Runtime(settings=settings, db=db, tables=tables, link=link, relay=relay)
+        rt.consumers = list(consumers(rt)) if consumers else []
+        app.state.runtime = rt
+        link.start()
+        relay.start()
+        for c in rt.consumers:
+            c.start()
+        try:
+            yield
+        finally:
+            for c in rt.consumers:
+                await c.stop()
+            await relay.stop()
+            await link.close()
+            await db.dispose()
+
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service=service)
+    app.include_router(ops_router())
+    app.include_router(dead_letter_router())
+    for r in routers:
+        app.include_router(r)
+    return app
+
+
+def ops_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get(
+        "/readyz",
+        summary="Readiness: 200 only when the database and NATS answer",
+        responses={503: {"description": "database or NATS not reachable"}},
+    )
+    async def readyz(request: Request, rt: RuntimeDep) -> Response:
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(rt.db.ping(), 2.0)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        try:
+            await rt.link.ping(timeout=1.0)
+            checks["nats"] = "ok"
+        except Exception as exc:
+            checks["nats"] = f"error: {type(exc).__name__}"
+        if all(v == "ok" for v in checks.values()):
+            return JSONResponse({"status": "ready", "checks": checks})
+        resp = problem_response(
+            request, status=503, title="Service Unavailable",
+            detail=", ".join(f"{k}: {v}" for k, v in checks.items()),
+        )
+        return resp
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics_endpoint(rt: RuntimeDep) -> Response:
+        from kit import metrics
+
+        metrics.OUTBOX_BACKLOG.labels(rt.settings.service_name).set(await rt.relay.backlog())
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def dead_letter_router() -> APIRouter:
+    """``GET /ops/dead-letters``: events this service gave up on, newest first."""
+    router = APIRouter(prefix="/ops", tags=["operations"])
+
+    @router.get("/dead-letters", summary="Events that failed max_deliver times")
+    async def dead_letters(rt: RuntimeDep, limit: int = 50) -> dict[str, Any]:
+        from sqlalchemy import select
+
+        t = rt.tables.dead_letter
+        async with rt.db.reader() as s:
+            rows = (
+                await s.execute(select(t).order_by(t.c.seq.desc()).limit(max(1, min(limit, 200))))
+            ).mappings().all()
+        return {"items": [dict(r) for r in rows], "next_cursor": None}
+
+    return router

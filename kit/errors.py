@@ -1,0 +1,209 @@
+"""RFC 9457 problem details: one error hierarchy for every service and the gateway.
+
+Raise a :class:`Problem` subclass anywhere below a router; the handlers installed by
+:func:`install_problem_handlers` turn it, FastAPI's validation errors and any unexpected
+exception into ``application/problem+json`` responses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger("kit.errors")
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ProblemDetail(BaseModel):
+    """The body of every error response (RFC 9457)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+    request_id: str | None = None
+
+
+class Problem(Exception):
+    status: int = 500
+    title: str = "Internal Server Error"
+    type: str = "about:blank"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[FieldError] | None = None,
+        title: str | None = None,
+        type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+        if title:
+            self.title = title
+        if type:
+            self.type = type
+
+
+class BadRequest(Problem):
+    status, title = 400, "Bad Request"
+
+
+class Unauthorized(Problem):
+    status, title = 401, "Unauthorized"
+
+
+class Forbidden(Problem):
+    status, title = 403, "Forbidden"
+
+
+class NotFound(Problem):
+    status, title = 404, "Not Found"
+
+
+class Conflict(Problem):
+    status, title = 409, "Conflict"
+
+
+class Unprocessable(Problem):
+    status, title, type = 422, "Unprocessable Content", "/problems/validation-error"
+
+    @classmethod
+    def field(cls, field: str, message: str) -> Unprocessable:
+        return cls(
+            f"{field}: {message}", errors=[FieldError(field=field, message=message)]
+        )
+
+
+class TooManyRequests(Problem):
+    status, title = 429, "Too Many Requests"
+
+
+class ServiceUnavailable(Problem):
+    status, title = 503, "Service Unavailable"
+
+
+def problem_response(
+    request: Request | None,
+    *,
+    status: int,
+    title: str,
+    detail: str | None = None,
+    type: str = "about:blank",
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = ProblemDetail(
+        type=type,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path if request is not None else None,
+        errors=errors,
+        request_id=structlog.contextvars.get_contextvars().get("request_id"),
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        where, parts = parts[0], parts[1:]
+        if not parts:
+            return where
+    return ".".join(parts)
+
+
+def validation_errors(exc: RequestValidationError) -> list[FieldError]:
+    out = []
+    for err in exc.errors():
+        msg = str(err.get("msg", "invalid"))
+        msg = msg.removeprefix("Value error, ")
+        out.append(FieldError(field=_field_path(tuple(err.get("loc", ()))), message=msg))
+    return out
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(
+            request,
+            status=exc.status,
+            title=exc.title,
+            detail=exc.detail,
+            type=exc.type,
+            errors=exc.errors,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = validation_errors(exc)
+        return problem_response(
+            request,
+            status=422,
+            title="Unprocessable Content",
+            type="/problems/validation-error",
+            detail="; ".join(f"{e.field}: {e.message}" for e in errors),
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(
+            request,
+            status=exc.status_code,
+            title=_reason(exc.status_code),
+            detail=exc.detail if isinstance(exc.detail, str) else None,
+            headers=dict(exc.headers) if exc.headers else None,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", path=request.url.path)
+        return problem_response(
+            request, status=500, title="Internal Server Error",
+            detail="An unexpected error occurred; it has been logged with the request id.",
+        )
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+# Responses to list in OpenAPI for an endpoint, e.g. ``responses=problems(404, 409)``.
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {
+        s: {
+            "model": ProblemDetail,
+            "description": _reason(s),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}},
+        }
+        for s in statuses
+    }

@@ -1,0 +1,1 @@
+"""Seteli's backend services. A service never imports another service."""

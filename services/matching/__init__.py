@@ -1,0 +1,1 @@
+"""Matching: recommendations, outcome statistics and default assignment."""

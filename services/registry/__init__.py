@@ -1,0 +1,1 @@
+"""Registry: providers, per-region accreditation, offerings and the service-type catalogue."""

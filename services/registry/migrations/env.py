@@ -1,0 +1,6 @@
+"""Alembic environment of the registry service (version table alembic_version_registry)."""
+
+from kit.migrate import run_env
+from services.registry.models import metadata
+
+run_env(metadata)

@@ -1,0 +1,1 @@
+"""Voucher: budgets, vouchers, choices, claims and payments. The source of truth for money."""

@@ -1,0 +1,6 @@
+"""Alembic environment of the voucher service (version table alembic_version_voucher)."""
+
+from kit.migrate import run_env
+from services.voucher.models import metadata
+
+run_env(metadata)

