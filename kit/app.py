@@ -123,7 +123,7 @@ def ops_router() -> APIRouter:
         except Exception as exc:
             checks["database"] = f"error: {type(exc).__name__}"
         try:
-            await rt.link.ping(timeout=1.0)
+            await rt.link.ping(timeout=1)
             checks["nats"] = "ok"
         except Exception as exc:
             checks["nats"] = f"error: {type(exc).__name__}"

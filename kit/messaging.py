@@ -141,7 +141,7 @@ class NatsLink:
     async def _on_error(self, exc: Exception) -> None:
         log.debug("nats_error", error=repr(exc))
 
-    async def ping(self, timeout: float = 1.0) -> None:
+    async def ping(self, timeout: int = 1) -> None:
         if self.nc is None or not self.nc.is_connected:
             raise ConnectionError("not connected to NATS")
         await self.nc.flush(timeout=timeout)
@@ -230,7 +230,7 @@ class OutboxRelay:
         failures = 0
         while True:
             try:
-                sent, full = await self.publish_pending(js)
+                _sent, full = await self.publish_pending(js)
                 failures = 0
                 metrics.OUTBOX_BACKLOG.labels(self.service).set(await self.backlog())
                 if full:
@@ -270,7 +270,11 @@ class OutboxRelay:
             ),
             return_exceptions=True,
         )
-        done = [r.seq for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
+        done = [
+            r.seq
+            for r, res in zip(rows, results, strict=True)
+            if not isinstance(res, BaseException)
+        ]
         if done:
             async with self.db.session() as s:
                 await s.execute(

@@ -21,7 +21,7 @@ QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 def incoming_request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
-            rid = value.decode("latin-1")
+            rid: str = bytes(value).decode("latin-1")
             if _VALID_ID.match(rid):
                 return rid
             break

@@ -119,7 +119,8 @@ def _cli(argv: list[str]) -> int:
     if cmd == "heads":
         bad = 0
         for svc in SERVICES:
-            heads = ScriptDirectory.from_config(alembic_config(migrations_dir(svc), svc)).get_heads()
+            script = ScriptDirectory.from_config(alembic_config(migrations_dir(svc), svc))
+            heads = script.get_heads()
             print(f"{svc}: {len(heads)} head(s) {heads}")
             bad += len(heads) != 1
         return 1 if bad else 0

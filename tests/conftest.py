@@ -8,6 +8,7 @@ the ``db`` fixture is parametrised to run the same test on PostgreSQL too when
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -42,10 +43,8 @@ async def clean_nats(nats_url: str) -> AsyncIterator[str]:
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
     for name in ("REGISTRY", "VOUCHER", "MATCHING", "DEADLETTER"):
-        try:
+        with contextlib.suppress(NotFoundError):
             await js.delete_stream(name)
-        except NotFoundError:
-            pass
     await nc.close()
     yield nats_url
 

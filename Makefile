@@ -1,0 +1,42 @@
+# Seteli — every target works on a fresh clone: it creates .venv and installs first.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run test test-unit lint typecheck migrate-heads bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -U pip
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)  ## start NATS, the three services and the gateway; load demo data; print URLs
+	$(PY) deploy/launcher.py
+
+test: $(STAMP)  ## unit + integration on SQLite (and PostgreSQL when TEST_POSTGRES_URL is set)
+	$(PY) -m kit.migrate heads
+	$(PY) -m pytest
+
+test-unit: $(STAMP)
+	$(PY) -m pytest tests/unit
+
+lint: $(STAMP)  ## ruff, mypy and the import contracts
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+migrate-heads: $(STAMP)
+	$(PY) -m kit.migrate heads
+
+bench: $(STAMP)  ## benchmarks; figures go to docs/BENCHMARKS.md
+	$(PY) bench/foundation.py
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache
