@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -177,6 +178,16 @@ def install_problem_handlers(app: FastAPI) -> None:
             title=_reason(exc.status_code),
             detail=exc.detail if isinstance(exc.detail, str) else None,
             headers=dict(exc.headers) if exc.headers else None,
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # A uniqueness or check constraint caught a race the use case did not foresee: the
+        # transaction was rolled back, nothing was written.
+        log.warning("integrity_conflict", path=request.url.path, error=str(exc.orig)[:300])
+        return problem_response(
+            request, status=409, title="Conflict", type="/problems/conflict",
+            detail="the request conflicts with the current state of the resource",
         )
 
     @app.exception_handler(Exception)

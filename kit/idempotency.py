@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,24 +74,26 @@ async def run_once(
                             "Idempotency-Key", "was already used with a different request"
                         )
                     return Outcome(prior.status_code, json.loads(prior.body), replayed=True)
+            if key is not None:
+                try:
+                    # Claim the key first: a concurrent request with the same key blocks on
+                    # this row until we commit, then fails here and replays our answer.
+                    await s.execute(
+                        insert(t).values(
+                            scope=scope, key=key, request_hash=digest, status_code=0, body="",
+                            created_at=datetime.now(UTC),
+                        )
+                    )
+                except IntegrityError:
+                    await s.rollback()
+                    continue
             status, body = await work(s)
             if key is not None:
                 await s.execute(
-                    insert(t).values(
-                        scope=scope,
-                        key=key,
-                        request_hash=digest,
-                        status_code=status,
-                        body=json.dumps(body, default=str),
-                        created_at=datetime.now(UTC),
-                    )
+                    update(t)
+                    .where(t.c.scope == scope, t.c.key == key)
+                    .values(status_code=status, body=json.dumps(body, default=str))
                 )
-            try:
-                await s.commit()
-            except IntegrityError:
-                if key is None:
-                    raise
-                await s.rollback()
-                continue  # a concurrent request with the same key won: replay its answer
+            await s.commit()
             return Outcome(status, body)
     raise RuntimeError("idempotency key raced twice")  # pragma: no cover

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -44,9 +45,12 @@ class RequestContextMiddleware:
         status = 500
         header = (b"x-request-id", rid.encode("latin-1"))
 
+        started_response = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
+                started_response = True
                 status = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], header]
@@ -54,6 +58,34 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Answer here, inside the request context, so even a 500 carries the request id.
+            log.exception("unhandled_error", path=scope["path"])
+            if started_response:
+                raise
+            status = 500
+            body = json.dumps(
+                {
+                    "type": "about:blank",
+                    "title": "Internal Server Error",
+                    "status": 500,
+                    "detail": "An unexpected error occurred; it has been logged with the "
+                    "request id.",
+                    "request_id": rid,
+                }
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/problem+json"),
+                        (b"content-length", str(len(body)).encode()),
+                        header,
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")

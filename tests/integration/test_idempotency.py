@@ -1,0 +1,103 @@
+"""Invariant 5: a retry with the same Idempotency-Key returns the first answer and creates
+nothing new — also when the retries race. Real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, Integer, String, Table, func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.db import Database
+from kit.errors import Unprocessable
+from kit.idempotency import run_once
+from kit.orm import new_metadata
+from kit.tables import plumbing_tables
+from tests.support import DbFactory
+
+metadata = new_metadata()
+tables = plumbing_tables(metadata)
+thing = Table(
+    "thing", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(50), nullable=False),
+)
+
+
+@pytest.fixture
+async def database(db: DbFactory) -> AsyncIterator[Database]:
+    target = db.new("idem")
+    database = Database(target.url, schema=target.schema)
+    async with database.write_engine.begin() as conn:
+        if target.schema:
+            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{target.schema}"'))
+        await conn.run_sync(metadata.create_all)
+    yield database
+    await database.dispose()
+
+
+def creator(name: str, delay: float = 0.0):  # type: ignore[no-untyped-def]
+    async def work(s: AsyncSession) -> tuple[int, Any]:
+        result = await s.execute(insert(thing).values(name=name).returning(thing.c.id))
+        new_id = result.scalar_one()
+        if delay:
+            await asyncio.sleep(delay)
+        return 201, {"id": new_id, "name": name}
+
+    return work
+
+
+async def count(database: Database) -> int:
+    async with database.reader() as s:
+        return int(await s.scalar(select(func.count()).select_from(thing)) or 0)
+
+
+async def test_retry_returns_first_answer_and_creates_nothing(database: Database) -> None:
+    first = await run_once(database, tables, scope="POST /things", key="k1",
+                           payload={"name": "a"}, work=creator("a"))
+    again = await run_once(database, tables, scope="POST /things", key="k1",
+                           payload={"name": "a"}, work=creator("a"))
+    assert first.status_code == 201 and not first.replayed
+    assert again.replayed and again.body == first.body
+    assert await count(database) == 1
+
+
+async def test_same_key_other_request_is_refused(database: Database) -> None:
+    await run_once(database, tables, scope="POST /things", key="k2",
+                   payload={"name": "a"}, work=creator("a"))
+    with pytest.raises(Unprocessable) as err:
+        await run_once(database, tables, scope="POST /things", key="k2",
+                       payload={"name": "b"}, work=creator("b"))
+    assert err.value.errors and err.value.errors[0].field == "Idempotency-Key"
+    assert await count(database) == 1
+
+
+async def test_keys_are_scoped(database: Database) -> None:
+    await run_once(database, tables, scope="provider-1", key="same",
+                   payload={"name": "a"}, work=creator("a"))
+    await run_once(database, tables, scope="provider-2", key="same",
+                   payload={"name": "a"}, work=creator("a"))
+    assert await count(database) == 2
+
+
+async def test_racing_retries_create_once(database: Database) -> None:
+    results = await asyncio.gather(
+        *(
+            run_once(database, tables, scope="POST /things", key="race",
+                     payload={"name": "r"}, work=creator("r", delay=0.05))
+            for _ in range(8)
+        )
+    )
+    assert await count(database) == 1
+    assert len({str(r.body) for r in results}) == 1
+    assert sum(not r.replayed for r in results) == 1
+
+
+async def test_without_key_each_request_creates(database: Database) -> None:
+    for _ in range(3):
+        await run_once(database, tables, scope="POST /things", key=None,
+                       payload={"name": "n"}, work=creator("n"))
+    assert await count(database) == 3

@@ -1,0 +1,92 @@
+"""kit's HTTP conventions without I/O: problem+json for every kind of error, request ids."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+
+from kit.errors import Conflict, Unprocessable, install_problem_handlers
+from kit.middleware import RequestContextMiddleware
+
+
+class Body(BaseModel):
+    name: str = Field(min_length=2)
+    count: int = Field(ge=0)
+
+
+def make_app() -> FastAPI:
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service="test")
+
+    @app.post("/things")
+    async def create(body: Body) -> dict[str, str]:
+        if body.name == "taken":
+            raise Conflict("name is taken")
+        if body.name == "odd":
+            raise Unprocessable.field("name", "must not be odd")
+        return {"name": body.name}
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    return app
+
+
+def client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=make_app(), raise_app_exceptions=False),
+        base_url="http://t",
+    )
+
+
+async def test_validation_error_names_each_field() -> None:
+    async with client() as c:
+        r = await c.post("/things", json={"name": "x", "count": -1})
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["status"] == 422
+    assert {e["field"] for e in body["errors"]} == {"name", "count"}
+    assert body["request_id"] == r.headers["x-request-id"]
+
+
+async def test_domain_problems_keep_status_and_detail() -> None:
+    async with client() as c:
+        conflict = await c.post("/things", json={"name": "taken", "count": 1})
+        odd = await c.post("/things", json={"name": "odd", "count": 1})
+    assert conflict.status_code == 409
+    assert conflict.json()["detail"] == "name is taken"
+    assert odd.status_code == 422
+    assert odd.json()["errors"] == [{"field": "name", "message": "must not be odd"}]
+
+
+async def test_unknown_route_and_method_are_problems() -> None:
+    async with client() as c:
+        missing = await c.get("/nothing-here")
+        wrong = await c.delete("/things")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert wrong.status_code == 405
+
+
+async def test_unexpected_error_is_a_500_problem_without_internals() -> None:
+    async with client() as c:
+        r = await c.get("/boom")
+    assert r.status_code == 500
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "secret internals" not in r.text
+    assert r.json()["request_id"] == r.headers["x-request-id"]
+
+
+async def test_request_id_is_kept_when_valid_and_replaced_when_not() -> None:
+    async with client() as c:
+        kept = await c.post("/things", json={"name": "ok", "count": 0},
+                            headers={"X-Request-ID": "abc-123"})
+        replaced = await c.post("/things", json={"name": "ok", "count": 0},
+                                headers={"X-Request-ID": "bad id\twith junk"})
+    assert kept.headers["x-request-id"] == "abc-123"
+    assert replaced.headers["x-request-id"] != "bad id\twith junk"
+    assert len(replaced.headers["x-request-id"]) == 32
