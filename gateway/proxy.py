@@ -57,7 +57,8 @@ class Upstreams:
                 )
             out_headers = {
                 k: v for k, v in upstream.headers.items()
-                if k.lower() not in HOP_BY_HOP and k.lower() not in ("x-request-id", "content-encoding")
+                if k.lower() not in HOP_BY_HOP
+                and k.lower() not in ("x-request-id", "content-encoding")
             }
             return Response(upstream.content, status_code=upstream.status_code, headers=out_headers)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -16,7 +16,9 @@ class ProviderApplication(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     business_id: str = Field(description="Finnish business ID (Y-tunnus), e.g. 2617416-4")
-    legal_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+    legal_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)
+    ]
     contact_email: EmailStr
     regions: list[RegionCode] = Field(min_length=1, max_length=30)
 
