@@ -1,5 +1,5 @@
 """``make run`` as a user runs it: the launcher brings all four parts up with /readyz 200, and
-Ctrl-C (SIGINT) leaves no process and no listening port behind."""
+Ctrl-C (SIGINT) or SIGTERM leaves no process and no listening port behind."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ def _pids_mentioning(marker: str) -> list[int]:
     return pids
 
 
-def test_launcher_starts_everything_and_stops_cleanly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_launcher_starts_everything_and_stops_cleanly(tmp_path: Path, stop_signal: int) -> None:
     ports = {name: free_port() for name in ("GATEWAY", "REGISTRY", "VOUCHER", "MATCHING")}
     env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
     env.pop("NATS_URL", None)
@@ -71,7 +72,7 @@ def test_launcher_starts_everything_and_stops_cleanly(tmp_path: Path) -> None:
         r = httpx.get(f"http://127.0.0.1:{ports['GATEWAY']}/api/v1/providers", timeout=5)
         assert r.status_code == 200, r.text
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop_signal)
         try:
             proc.wait(60)
         except subprocess.TimeoutExpired:
