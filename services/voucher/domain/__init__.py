@@ -1,0 +1,1 @@
+"""Pure rules of vouchers, budgets and claims: no I/O."""
