@@ -1,0 +1,105 @@
+"""Invariant 6 under a broker outage: the broker is SIGKILLed while provider applications are
+being written and restarted later; every committed event arrives downstream exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import nats
+import pytest
+from sqlalchemy import func, select
+
+from kit.natsserver import NatsServer
+from services.registry.main import create_app as registry_app
+from services.registry.models import tables as registry_tables
+from services.registry.settings import Settings as RegistrySettings
+from services.voucher.main import create_app as voucher_app
+from services.voucher.models import ProviderView
+from services.voucher.models import tables as voucher_tables
+from services.voucher.settings import Settings as VoucherSettings
+from tests.support import DbFactory, eventually, running, valid_business_id
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[NatsServer]:
+    server = NatsServer(tmp_path / "nats", log_file=tmp_path / "nats.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+def application(i: int) -> dict[str, object]:
+    return {
+        "business_id": valid_business_id(3_000_000 + i * 97),
+        "legal_name": f"Palvelu {i} Oy",
+        "contact_email": f"info{i}@palvelu.example",
+        "regions": ["pirkanmaa"],
+    }
+
+
+async def readyz(client: httpx.AsyncClient) -> int:
+    return (await client.get("/readyz")).status_code
+
+
+async def test_broker_killed_mid_stream_loses_and_duplicates_nothing(
+    db: DbFactory, broker: NatsServer
+) -> None:
+    reg_db, vou_db = db.new("registry"), db.new("voucher")
+    common = {"nats_url": broker.url, "outbox_poll_seconds": 0.1, "log_level": "WARNING"}
+    reg = registry_app(RegistrySettings(database_url=reg_db.url, database_schema=reg_db.schema,
+                                        **common))
+    vou = voucher_app(VoucherSettings(database_url=vou_db.url, database_schema=vou_db.schema,
+                                      **common))
+    async with running(reg) as r, running(vou) as v:
+        statuses: list[int] = []
+
+        async def write(start: int, count: int) -> None:
+            for i in range(start, start + count):
+                resp = await r.post("/providers", json=application(i))
+                statuses.append(resp.status_code)
+                await asyncio.sleep(0.01)
+
+        await write(0, 15)
+        writer = asyncio.create_task(write(15, 25))
+        await asyncio.sleep(0.05)
+        broker.kill()  # mid-stream, while the writer and the relay are busy
+        await writer
+
+        async def not_ready() -> bool:
+            return await readyz(r) == 503
+
+        await eventually(not_ready, what="registry reports NATS down")
+        await write(40, 10)  # writes go on without the broker: they only need the database
+        assert await reg.state.runtime.relay.backlog() >= 10  # committed, not yet published
+        await asyncio.to_thread(broker.start)
+        await write(50, 10)
+        assert statuses == [201] * 60
+
+        rt_reg, rt_vou = reg.state.runtime, vou.state.runtime
+
+        async def converged() -> bool:
+            async with rt_reg.db.reader() as s:
+                outbox = await s.scalar(select(func.count()).select_from(registry_tables.outbox))
+                unpublished = await s.scalar(
+                    select(func.count()).select_from(registry_tables.outbox).where(
+                        registry_tables.outbox.c.published_at.is_(None)
+                    )
+                )
+            async with rt_vou.db.reader() as s:
+                views = await s.scalar(select(func.count()).select_from(ProviderView))
+                inbox = await s.scalar(select(func.count()).select_from(voucher_tables.inbox))
+            return outbox == 60 and unpublished == 0 and views == 60 and inbox == 60
+
+        await eventually(converged, timeout=45, what="all 60 events published and applied once")
+
+        nc = await nats.connect(broker.url)
+        try:
+            info = await nc.jetstream().stream_info("REGISTRY")
+            assert info.state.messages == 60  # one message per outbox row, no duplicates
+        finally:
+            await nc.close()
+        assert await readyz(r) == 200 and await readyz(v) == 200
+
