@@ -1,0 +1,110 @@
+"""Invariant 6 when a service dies: the registry is SIGKILLed between commit and publish (and,
+in a second round, between publish and marking the row sent); after a restart every event is
+on the stream exactly once and applied downstream once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import nats
+import pytest
+from sqlalchemy import func, select, update
+
+from kit.db import Database
+from kit.natsserver import NatsServer
+from services.registry.models import tables as registry_tables
+from services.voucher.main import create_app as voucher_app
+from services.voucher.models import ProviderView
+from services.voucher.models import tables as voucher_tables
+from services.voucher.settings import Settings as VoucherSettings
+from tests.procs import ServiceProcess
+from tests.support import DbFactory, eventually, running, valid_business_id
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[NatsServer]:
+    server = NatsServer(tmp_path / "nats", log_file=tmp_path / "nats.log")  # not started yet
+    yield server
+    server.stop()
+
+
+async def outbox_state(db: Database) -> tuple[int, int]:
+    t = registry_tables.outbox
+    async with db.reader() as s:
+        total = await s.scalar(select(func.count()).select_from(t))
+        unpublished = await s.scalar(
+            select(func.count()).select_from(t).where(t.c.published_at.is_(None))
+        )
+    return int(total or 0), int(unpublished or 0)
+
+
+async def stream_messages(url: str) -> int:
+    nc = await nats.connect(url)
+    try:
+        return int((await nc.jetstream().stream_info("REGISTRY")).state.messages)
+    finally:
+        await nc.close()
+
+
+async def test_killed_service_publishes_committed_events_once(
+    db: DbFactory, broker: NatsServer, tmp_path: Path
+) -> None:
+    target = db.new("registry")
+    env = {**target.env("REGISTRY"), "NATS_URL": broker.url, "REGISTRY_LOG_LEVEL": "WARNING",
+           "REGISTRY_OUTBOX_POLL_SECONDS": "0.1"}
+    registry = ServiceProcess("services.registry.main:app", env, tmp_path / "registry.log")
+    reg_db = Database(target.url, schema=target.schema)
+    try:
+        # Round 1: committed, never published — the broker is down, then the process dies.
+        registry.start()
+        for i in range(5):
+            r = httpx.post(registry.url + "/providers", json={
+                "business_id": valid_business_id(4_000_000 + i * 31),
+                "legal_name": f"Kaatuva {i} Oy", "contact_email": f"k{i}@example.fi",
+                "regions": ["pirkanmaa"]}, timeout=10)
+            assert r.status_code == 201, r.text
+        registry.sigkill()
+        assert await outbox_state(reg_db) == (5, 5)
+
+        broker.start()
+        vou_target = db.new("voucher")
+        vou = voucher_app(VoucherSettings(
+            database_url=vou_target.url, database_schema=vou_target.schema,
+            nats_url=broker.url, log_level="WARNING"))
+        async with running(vou):
+            registry.start(wait_for="/readyz")
+
+            async def published() -> bool:
+                return await outbox_state(reg_db) == (5, 0)
+
+            await eventually(published, timeout=30, what="relay published after restart")
+            assert await stream_messages(broker.url) == 5
+
+            async def applied() -> tuple[int, int]:
+                async with vou.state.runtime.db.reader() as s:
+                    views = await s.scalar(select(func.count()).select_from(ProviderView))
+                    inbox = await s.scalar(select(func.count()).select_from(voucher_tables.inbox))
+                return int(views or 0), int(inbox or 0)
+
+            async def applied_once() -> bool:
+                return await applied() == (5, 5)
+
+            await eventually(applied_once, what="applied once downstream")
+
+            # Round 2: published but not marked — the process dies before marking the rows.
+            registry.sigkill()
+            async with reg_db.session() as s:
+                await s.execute(update(registry_tables.outbox).values(published_at=None))
+                await s.commit()
+            registry.start(wait_for="/readyz")
+            await eventually(published, timeout=30, what="relay re-published after restart")
+            assert await stream_messages(broker.url) == 5  # JetStream dropped the repeats
+            assert await applied() == (5, 5)
+    finally:
+        registry.stop()
+        await reg_db.dispose()
+
