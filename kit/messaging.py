@@ -232,7 +232,6 @@ class OutboxRelay:
             try:
                 _sent, full = await self.publish_pending(js)
                 failures = 0
-                metrics.OUTBOX_BACKLOG.labels(self.service).set(await self.backlog())
                 if full:
                     continue
             except asyncio.CancelledError:

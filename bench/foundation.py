@@ -1,0 +1,181 @@
+"""Foundation benchmark: what the plumbing costs, measured side by side in one run.
+
+1. hello-JSON: GET /healthz of the registry service (the app factory and middleware, no I/O);
+2. bare INSERT: POST /providers (one row + one outbox row + idempotency-free) on SQLite, and on
+   PostgreSQL when BENCH_POSTGRES_URL (or TEST_POSTGRES_URL) is set;
+3. event latency through outbox → JetStream → inbox: for every event, the time from the outbox
+   row's creation (registry) to the inbox row's commit (voucher), idle and under insert load.
+
+Everything runs on 127.0.0.1: its own nats-server, the services as uvicorn processes (uvloop,
+httptools), the load from a separate process. Bounded: about 1–2 minutes in all.
+
+    .venv/bin/python bench/foundation.py [--seconds 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+from common import Proc, load, machine  # bench/ is on sys.path when run as a script
+from loadgen import provider_bodies
+from sqlalchemy import select
+
+from kit.db import Database
+from kit.natsserver import NatsServer
+from services.registry.models import tables as registry_tables
+from services.voucher.models import tables as voucher_tables
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def event_latencies(registry_db: Database, voucher_db: Database) -> list[float]:
+    """Milliseconds from outbox row created to inbox row committed, per event."""
+    o, i = registry_tables.outbox, voucher_tables.inbox
+    async with registry_db.reader() as s:
+        created = {r.event_id: r.created_at for r in (await s.execute(
+            select(o.c.event_id, o.c.created_at))).all()}
+    async with voucher_db.reader() as s:
+        done = {r.event_id: r.processed_at for r in (await s.execute(
+            select(i.c.event_id, i.c.processed_at))).all()}
+    out = []
+    for event_id, t0 in created.items():
+        t1 = done.get(event_id)
+        if t1 is not None:
+            out.append((_aware(t1) - _aware(t0)).total_seconds() * 1000)
+    return out
+
+
+def _aware(t: datetime) -> datetime:
+    from datetime import UTC
+
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+async def wait_applied(registry_db: Database, voucher_db: Database, timeout: float = 60) -> None:
+    from sqlalchemy import func
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        async with registry_db.reader() as s:
+            n_out = await s.scalar(select(func.count()).select_from(registry_tables.outbox))
+        async with voucher_db.reader() as s:
+            n_in = await s.scalar(select(func.count()).select_from(voucher_tables.inbox))
+        if n_out == n_in:
+            return
+        await asyncio.sleep(0.2)
+    raise TimeoutError("events not applied downstream in time")
+
+
+def idle_events(registry_url: str, count: int) -> None:
+    make = provider_bodies(seed=99)
+    with httpx.Client(timeout=10) as client:
+        for _ in range(count):
+            r = client.post(registry_url + "/providers", json=make())
+            r.raise_for_status()
+            time.sleep(0.02)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="foundation benchmark")
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    pg_url = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL")
+
+    rows: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="seteli-bench-") as tmp_s:
+        tmp = Path(tmp_s)
+        nats = NatsServer(tmp / "nats", log_file=tmp / "nats.log")
+        nats.start()
+        procs: list[Proc] = []
+        try:
+            base = {"NATS_URL": nats.url, "SETELI_ENV": "test", "REGISTRY_LOG_LEVEL": "WARNING",
+                    "VOUCHER_LOG_LEVEL": "WARNING"}
+            reg_url = f"sqlite+aiosqlite:///{tmp / 'registry.db'}"
+            vou_url = f"sqlite+aiosqlite:///{tmp / 'voucher.db'}"
+            registry = Proc("services.registry.main:app",
+                            {**base, "REGISTRY_DATABASE_URL": reg_url}, tmp / "registry.log")
+            voucher = Proc("services.voucher.main:app",
+                           {**base, "VOUCHER_DATABASE_URL": vou_url}, tmp / "voucher.log")
+            procs += [registry.start(), voucher.start()]
+            reg_db, vou_db = Database(reg_url), Database(vou_url)
+
+            # 3a. event latency, idle: one event at a time
+            idle_events(registry.url, 200)
+            asyncio.run(wait_applied(reg_db, vou_db))
+            idle = asyncio.run(event_latencies(reg_db, vou_db))
+
+            # 1. hello JSON
+            hello = load(registry.url + "/healthz", seconds=args.seconds,
+                         concurrency=args.concurrency)
+            # 2. bare INSERT on SQLite (and 3b. event latency under that load)
+            before = len(idle)
+            insert = load(registry.url + "/providers", seconds=args.seconds,
+                          concurrency=args.concurrency, body="provider", seed=1)
+            asyncio.run(wait_applied(reg_db, vou_db))
+            loaded = asyncio.run(event_latencies(reg_db, vou_db))[before:]
+            asyncio.run(reg_db.dispose())
+            asyncio.run(vou_db.dispose())
+
+            pg = None
+            if pg_url:
+                schema = f"bench_{int(time.time())}"
+                pg_registry = Proc(
+                    "services.registry.main:app",
+                    {**base, "REGISTRY_DATABASE_URL": pg_url, "REGISTRY_DATABASE_SCHEMA": schema},
+                    tmp / "registry-pg.log",
+                )
+                procs.append(pg_registry.start())
+                pg = load(pg_registry.url + "/providers", seconds=args.seconds,
+                          concurrency=args.concurrency, body="provider", seed=2)
+                pg_registry.stop()
+                asyncio.run(_drop_schema(pg_url, schema))
+        finally:
+            for p in procs:
+                p.stop()
+            nats.stop()
+
+    def line(name: str, r: dict[str, float], ratio: str = "") -> tuple[str, str]:
+        return name, (f"{r['req_per_s']:>8.0f} req/s  p50 {r['p50_ms']:>6.2f} ms  "
+                      f"p99 {r['p99_ms']:>6.2f} ms  errors {r['errors']}  {ratio}")
+
+    rows.append(line("hello JSON  GET /healthz", hello))
+    rows.append(line("bare INSERT POST /providers (SQLite)", insert,
+                     f"= {insert['req_per_s'] / hello['req_per_s']:.2f}x hello"))
+    if pg:
+        rows.append(line("bare INSERT POST /providers (PostgreSQL)", pg,
+                         f"= {pg['req_per_s'] / hello['req_per_s']:.2f}x hello"))
+    for name, lat in (("idle, one at a time", idle), ("under the INSERT load", loaded)):
+        if lat:
+            rows.append((f"outbox→inbox latency, {name}",
+                         f"p50 {statistics.median(lat):6.1f} ms  p99 {pct(lat, 99):7.1f} ms  "
+                         f"(n={len(lat)})"))
+    print(f"\nSeteli foundation benchmark — {machine()}, concurrency {args.concurrency}, "
+          f"{args.seconds:g} s per load")
+    width = max(len(n) for n, _ in rows)
+    for name, figures in rows:
+        print(f"  {name:<{width}}  {figures}")
+
+
+async def _drop_schema(url: str, schema: str) -> None:
+    from sqlalchemy import text
+
+    db = Database(url)
+    async with db.write_engine.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    await db.dispose()
+
+
+if __name__ == "__main__":
+    main()
