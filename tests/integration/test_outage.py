@@ -74,6 +74,11 @@ async def test_broker_killed_mid_stream_loses_and_duplicates_nothing(
         await eventually(not_ready, what="registry reports NATS down")
         await write(40, 10)  # writes go on without the broker: they only need the database
         assert await reg.state.runtime.relay.backlog() >= 10  # committed, not yet published
+        scrape = (await r.get("/metrics")).text
+        backlog = [ln for ln in scrape.splitlines()
+                   if ln.startswith('seteli_outbox_backlog{service="registry"}')]
+        assert backlog and float(backlog[0].rsplit(" ", 1)[1]) >= 10
+        assert "seteli_consumer_lag" in (await v.get("/metrics")).text
         await asyncio.to_thread(broker.start)
         await write(50, 10)
         assert statuses == [201] * 60
