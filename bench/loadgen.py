@@ -43,7 +43,8 @@ def provider_bodies(seed: int) -> Callable[[], dict[str, Any]]:
             bid = ytunnus(next(counter))
             if bid:
                 return {"business_id": bid, "legal_name": f"Bench {bid} Oy",
-                        "contact_email": "bench@example.fi", "regions": ["pirkanmaa"]}
+                        "contact_name": "Bench", "contact_email": "bench@example.fi",
+                        "description": {"fi": "Kuormitustesti"}, "regions": ["pirkanmaa"]}
 
     return make
 

@@ -1,8 +1,29 @@
-"""Events published by the registry service (stream REGISTRY, subjects seteli.registry.v1.*)."""
+"""Events published by the registry service (stream REGISTRY, subjects seteli.registry.v1.*).
+
+Aggregates carry a ``version`` that grows with every change, so that a consumer can ignore an
+event older than what it already holds (events of one aggregate may be redelivered late).
+"""
 
 from __future__ import annotations
 
+from datetime import date
+
+from pydantic import BaseModel
+
 from contracts.events import EventPayload
+
+
+class LocalizedText(BaseModel):
+    """Text shown to people: Finnish required, Swedish and English optional."""
+
+    fi: str
+    sv: str | None = None
+    en: str | None = None
+
+
+class PaymentMilestone(BaseModel):
+    code: str  # start | completion | outcome | …
+    share_bp: int  # basis points of the voucher value; a scheme sums to 10 000
 
 
 class RegistryEvent(EventPayload):
@@ -17,3 +38,90 @@ class ProviderApplied(RegistryEvent):
     business_id: str
     legal_name: str
     regions: list[str]
+
+
+class AccreditationEvent(RegistryEvent):
+    """A change of one provider's accreditation in one region."""
+
+    provider_id: str
+    region: str
+    state: str  # applied | approved | rejected | suspended | revoked | expired
+    valid_until: date | None = None
+    reason: str = ""
+    version: int = 1
+    business_id: str = ""
+    legal_name: str = ""
+
+
+class ProviderAccredited(AccreditationEvent):
+    name = "provider.accredited"
+
+
+class ProviderRejected(AccreditationEvent):
+    name = "provider.rejected"
+
+
+class ProviderSuspended(AccreditationEvent):
+    name = "provider.suspended"
+
+
+class ProviderReinstated(AccreditationEvent):
+    name = "provider.reinstated"
+
+
+class ProviderRevoked(AccreditationEvent):
+    name = "provider.revoked"
+
+
+class ProviderExpired(AccreditationEvent):
+    name = "provider.expired"
+
+
+class ProviderReapplied(AccreditationEvent):
+    name = "provider.reapplied"
+
+
+ACCREDITATION_EVENTS: dict[str, type[AccreditationEvent]] = {
+    cls.name: cls
+    for cls in (ProviderAccredited, ProviderRejected, ProviderSuspended, ProviderReinstated,
+                ProviderRevoked, ProviderExpired, ProviderReapplied)
+}
+
+
+class OfferingEvent(RegistryEvent):
+    """The full public state of an offering after a change."""
+
+    offering_id: str
+    provider_id: str
+    region: str
+    service_type: str
+    title: LocalizedText
+    municipalities: list[str]
+    remote: bool
+    languages: list[str]
+    unit_price_cents: int
+    capacity: int
+    next_start: date
+    duration_days: int
+    status: str  # published | withdrawn
+    version: int
+
+
+class OfferingPublished(OfferingEvent):
+    name = "offering.published"
+
+
+class OfferingUpdated(OfferingEvent):
+    name = "offering.updated"
+
+
+class OfferingWithdrawn(OfferingEvent):
+    name = "offering.withdrawn"
+
+
+class ServiceTypeAdded(RegistryEvent):
+    name = "service_type.added"
+
+    code: str
+    names: LocalizedText
+    payment_scheme: list[PaymentMilestone]

@@ -8,11 +8,13 @@ JSON logs and problem+json errors.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -51,6 +53,32 @@ RuntimeDep = Annotated[Runtime, Depends(runtime)]
 ConsumerFactory = Callable[[Runtime], Sequence[Consumer]]
 
 
+@dataclass(frozen=True)
+class Job:
+    """A periodic task of a service (e.g. expiring accreditations). Runs every ``interval``
+    seconds after start-up; an exception is logged and the job runs again next time."""
+
+    name: str
+    interval: float
+    run: Callable[[Runtime], Awaitable[object]]
+
+
+JobFactory = Callable[[Runtime], Sequence[Job]]
+
+
+async def _run_job(rt: Runtime, job: Job) -> None:
+    log = structlog.get_logger("kit.jobs")
+    while True:
+        await asyncio.sleep(job.interval)
+        try:
+            result = await job.run(rt)
+            log.info("job_ran", job=job.name, result=result)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("job_failed", job=job.name)
+
+
 def create_service_app(
     *,
     settings: ServiceSettings,
@@ -59,6 +87,7 @@ def create_service_app(
     migrations: str,
     routers: Sequence[APIRouter],
     consumers: ConsumerFactory | None = None,
+    jobs: JobFactory | None = None,
     title: str,
     description: str,
     version: str = "1.0.0",
@@ -84,9 +113,18 @@ def create_service_app(
         relay.start()
         for c in rt.consumers:
             c.start()
+        job_tasks = [
+            asyncio.create_task(_run_job(rt, job), name=f"job-{job.name}")
+            for job in (jobs(rt) if jobs else [])
+        ]
         try:
             yield
         finally:
+            for task in job_tasks:
+                task.cancel()
+            for task in job_tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             for c in rt.consumers:
                 await c.stop()
             await relay.stop()

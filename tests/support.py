@@ -105,3 +105,15 @@ def valid_business_id(seed: int) -> str:
             continue
         return f"{digits}-{0 if rem == 0 else 11 - rem}"
     raise AssertionError("unreachable")
+
+
+def application(i: int, regions: tuple[str, ...] = ("pirkanmaa",)) -> dict[str, Any]:
+    """A valid provider application body, distinct for each ``i``."""
+    return {
+        "business_id": valid_business_id(1_000_000 + i * 37),
+        "legal_name": f"Palvelu {i} Oy",
+        "contact_name": "Maija Meikäläinen",
+        "contact_email": f"info{i}@palvelu.example",
+        "description": {"fi": "Työnhakuvalmennusta Pirkanmaalla.", "en": "Job-search coaching."},
+        "regions": list(regions),
+    }

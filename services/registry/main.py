@@ -6,11 +6,22 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from kit.app import create_service_app
-from services.registry.api import providers
+from kit.app import Job, Runtime, create_service_app
+from services.registry import service
+from services.registry.api import admin, catalogue, credentials, offerings, providers
 from services.registry.consumers import consumers
 from services.registry.models import metadata, tables
 from services.registry.settings import Settings
+
+
+def jobs(rt: Runtime) -> list[Job]:
+    settings = rt.settings
+    assert isinstance(settings, Settings)
+
+    async def expire(rt: Runtime) -> int:
+        return await service.expire_due(rt.db)
+
+    return [Job("expire-accreditations", settings.expiry_interval_seconds, expire)]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -19,10 +30,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metadata=metadata,
         tables=tables,
         migrations=str(Path(__file__).parent / "migrations"),
-        routers=[providers.router],
+        routers=[providers.router, offerings.router, catalogue.router, credentials.router,
+                 admin.router],
         consumers=consumers,
+        jobs=jobs,
         title="Seteli registry",
-        description="Providers, per-region accreditation, offerings and the service catalogue.",
+        description="Providers, per-region accreditation, offerings, the service-type "
+        "catalogue and provider API keys: the source of truth for who may be chosen.",
     )
 
 

@@ -1,10 +1,23 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kit.audit import audit_table
 from kit.orm import new_metadata
 from kit.tables import plumbing_tables
 
@@ -16,6 +29,31 @@ class Base(DeclarativeBase):
 
 
 tables = plumbing_tables(metadata)
+audit_log = audit_table(metadata)
+
+
+class Region(Base):
+    __tablename__ = "region"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[dict[str, str]] = mapped_column(JSON)
+
+
+class Municipality(Base):
+    __tablename__ = "municipality"
+
+    code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    name: Mapped[dict[str, str]] = mapped_column(JSON)
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
+
+
+class ServiceType(Base):
+    __tablename__ = "service_type"
+
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    name: Mapped[dict[str, str]] = mapped_column(JSON)
+    payment_scheme: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Provider(Base):
@@ -24,7 +62,91 @@ class Provider(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     business_id: Mapped[str] = mapped_column(String(9), unique=True)
     legal_name: Mapped[str] = mapped_column(String(200))
+    contact_name: Mapped[str] = mapped_column(String(200))
     contact_email: Mapped[str] = mapped_column(String(254))
-    regions: Mapped[list[str]] = mapped_column(JSON)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    website: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[dict[str, str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Accreditation(Base):
+    """One provider in one region."""
+
+    __tablename__ = "accreditation"
+    __table_args__ = (Index("ix_accreditation_region_state", "region_code", "state"),)
+
+    provider_id: Mapped[str] = mapped_column(ForeignKey("provider.id"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20))
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Offering(Base):
+    __tablename__ = "offering"
+    __table_args__ = (
+        CheckConstraint("unit_price_cents > 0", name="price_positive"),
+        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        Index("ix_offering_search", "region_code", "status", "next_start", "id"),
+        Index("ix_offering_provider", "provider_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("provider.id"))
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
+    service_type: Mapped[str] = mapped_column(ForeignKey("service_type.code"))
+    title: Mapped[dict[str, str]] = mapped_column(JSON)
+    description: Mapped[dict[str, str]] = mapped_column(JSON)
+    municipalities: Mapped[list[str]] = mapped_column(JSON)
+    remote: Mapped[bool] = mapped_column(Boolean)
+    languages: Mapped[list[str]] = mapped_column(JSON)
+    unit_price_cents: Mapped[int] = mapped_column(Integer)
+    capacity: Mapped[int] = mapped_column(Integer)
+    next_start: Mapped[date] = mapped_column(Date)
+    duration_days: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    search_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class OfferingMunicipality(Base):
+    """Where an offering is delivered, one row per municipality (for indexed search)."""
+
+    __tablename__ = "offering_municipality"
+    __table_args__ = (Index("ix_offering_municipality_code", "municipality_code", "offering_id"),)
+
+    offering_id: Mapped[str] = mapped_column(
+        ForeignKey("offering.id", ondelete="CASCADE"), primary_key=True
+    )
+    municipality_code: Mapped[str] = mapped_column(
+        ForeignKey("municipality.code"), primary_key=True
+    )
+
+
+class OfferingLanguage(Base):
+    __tablename__ = "offering_language"
+    __table_args__ = (Index("ix_offering_language_lang", "language", "offering_id"),)
+
+    offering_id: Mapped[str] = mapped_column(
+        ForeignKey("offering.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(String(2), primary_key=True)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_key"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("provider.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.models import Provider
+from services.registry.models import (
+    Accreditation,
+    ApiKey,
+    Municipality,
+    Offering,
+    OfferingLanguage,
+    OfferingMunicipality,
+    Provider,
+    Region,
+    ServiceType,
+    audit_log,
+)
 
 
 async def provider_by_business_id(s: AsyncSession, business_id: str) -> Provider | None:
@@ -16,8 +31,193 @@ async def provider(s: AsyncSession, provider_id: str) -> Provider | None:
     return await s.get(Provider, provider_id)
 
 
-async def providers_page(s: AsyncSession, *, after: str | None, limit: int) -> list[Provider]:
+async def accreditations(s: AsyncSession, provider_ids: Sequence[str]) -> list[Accreditation]:
+    if not provider_ids:
+        return []
+    q = select(Accreditation).where(Accreditation.provider_id.in_(provider_ids))
+    return list((await s.scalars(q.order_by(Accreditation.region_code))).all())
+
+
+async def accreditation(
+    s: AsyncSession, provider_id: str, region: str, *, for_update: bool = False
+) -> Accreditation | None:
+    q = select(Accreditation).where(
+        Accreditation.provider_id == provider_id, Accreditation.region_code == region
+    )
+    if for_update:
+        q = q.with_for_update()
+    return await s.scalar(q)
+
+
+async def providers_page(
+    s: AsyncSession,
+    *,
+    after: str | None,
+    limit: int,
+    region: str | None,
+    states: Sequence[str] | None,
+) -> list[Provider]:
     q = select(Provider).order_by(Provider.id).limit(limit + 1)
     if after:
         q = q.where(Provider.id > after)
+    if region or states:
+        cond = [Accreditation.provider_id == Provider.id]
+        if region:
+            cond.append(Accreditation.region_code == region)
+        if states:
+            cond.append(Accreditation.state.in_(states))
+        q = q.where(exists().where(and_(*cond)))
     return list((await s.scalars(q)).all())
+
+
+async def due_for_expiry(
+    s: AsyncSession, today: date, region: str | None
+) -> list[Accreditation]:
+    q = select(Accreditation).where(
+        Accreditation.state.in_(("approved", "suspended")),
+        Accreditation.valid_until < today,
+    )
+    if region:
+        q = q.where(Accreditation.region_code == region)
+    return list((await s.scalars(q.with_for_update())).all())
+
+
+async def regions(s: AsyncSession) -> list[Region]:
+    return list((await s.scalars(select(Region).order_by(Region.code))).all())
+
+
+async def region(s: AsyncSession, code: str) -> Region | None:
+    return await s.get(Region, code)
+
+
+async def municipalities(s: AsyncSession, region_code: str | None = None) -> list[Municipality]:
+    q = select(Municipality).order_by(Municipality.code)
+    if region_code:
+        q = q.where(Municipality.region_code == region_code)
+    return list((await s.scalars(q)).all())
+
+
+async def municipality_regions(s: AsyncSession, codes: Sequence[str]) -> dict[str, str]:
+    rows = await s.execute(
+        select(Municipality.code, Municipality.region_code).where(Municipality.code.in_(codes))
+    )
+    return {code: region for code, region in rows.all()}
+
+
+async def service_types(s: AsyncSession) -> list[ServiceType]:
+    return list((await s.scalars(select(ServiceType).order_by(ServiceType.code))).all())
+
+
+async def service_type(s: AsyncSession, code: str) -> ServiceType | None:
+    return await s.get(ServiceType, code)
+
+
+async def offering(s: AsyncSession, offering_id: str, *, for_update: bool = False
+                   ) -> Offering | None:
+    q = select(Offering).where(Offering.id == offering_id)
+    if for_update:
+        q = q.with_for_update()
+    return await s.scalar(q)
+
+
+async def replace_offering_facets(s: AsyncSession, o: Offering) -> None:
+    """Keep the search facet rows (municipalities, languages) equal to the offering's lists."""
+    from sqlalchemy import delete
+
+    await s.execute(delete(OfferingMunicipality).where(OfferingMunicipality.offering_id == o.id))
+    await s.execute(delete(OfferingLanguage).where(OfferingLanguage.offering_id == o.id))
+    s.add_all(OfferingMunicipality(offering_id=o.id, municipality_code=m)
+              for m in o.municipalities)
+    s.add_all(OfferingLanguage(offering_id=o.id, language=lang) for lang in o.languages)
+    await s.flush()
+
+
+@dataclass(frozen=True)
+class OfferingFilter:
+    region: str | None = None
+    service_type: str | None = None
+    municipality: str | None = None
+    language: str | None = None
+    remote: bool | None = None
+    text: str | None = None
+    provider_id: str | None = None
+    public_only: bool = True
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _offering_query(f: OfferingFilter) -> Select[Offering, str]:
+    q = select(Offering, Provider.legal_name).join(Provider, Provider.id == Offering.provider_id)
+    if f.public_only:
+        q = q.join(
+            Accreditation,
+            and_(
+                Accreditation.provider_id == Offering.provider_id,
+                Accreditation.region_code == Offering.region_code,
+                Accreditation.state == "approved",
+            ),
+        ).where(Offering.status == "published")
+    if f.region:
+        q = q.where(Offering.region_code == f.region)
+    if f.service_type:
+        q = q.where(Offering.service_type == f.service_type)
+    if f.provider_id:
+        q = q.where(Offering.provider_id == f.provider_id)
+    if f.remote is not None:
+        q = q.where(Offering.remote.is_(f.remote))
+    if f.municipality:
+        q = q.where(
+            exists().where(
+                OfferingMunicipality.offering_id == Offering.id,
+                OfferingMunicipality.municipality_code == f.municipality,
+            )
+        )
+    if f.language:
+        q = q.where(
+            exists().where(
+                OfferingLanguage.offering_id == Offering.id, OfferingLanguage.language == f.language
+            )
+        )
+    if f.text:
+        for word in f.text.lower().split()[:8]:
+            q = q.where(Offering.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
+    return q
+
+
+async def search_offerings(
+    s: AsyncSession, f: OfferingFilter, *, after: tuple[date, str] | None, limit: int
+) -> tuple[list[tuple[Offering, str]], int]:
+    base = _offering_query(f)
+    total = await s.scalar(select(func.count()).select_from(base.subquery()))
+    q = base.order_by(Offering.next_start, Offering.id).limit(limit + 1)
+    if after:
+        start, oid = after
+        q = q.where(or_(Offering.next_start > start,
+                        and_(Offering.next_start == start, Offering.id > oid)))
+    rows = [(row[0], row[1]) for row in (await s.execute(q)).all()]
+    return rows, int(total or 0)
+
+
+async def api_keys(s: AsyncSession, provider_id: str) -> list[ApiKey]:
+    q = select(ApiKey).where(ApiKey.provider_id == provider_id).order_by(ApiKey.created_at)
+    return list((await s.scalars(q)).all())
+
+
+async def api_key_by_prefix(s: AsyncSession, prefix: str) -> ApiKey | None:
+    return await s.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+
+
+async def audit_entries(
+    s: AsyncSession, *, region: str | None, subject_id: str | None, before: int | None,
+    limit: int,
+) -> list[dict[str, object]]:
+    q = select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit + 1)
+    if region:
+        q = q.where(audit_log.c.region == region)
+    if subject_id:
+        q = q.where(audit_log.c.subject_id == subject_id)
+    if before:
+        q = q.where(audit_log.c.seq < before)
+    return [dict(r) for r in (await s.execute(q)).mappings().all()]

@@ -2,24 +2,66 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
+from services.registry.domain.accreditation import Decision
 from services.registry.domain.business_id import normalise_business_id
+from services.registry.domain.languages import ISO_639_1
 
 RegionCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{2,40}$")]
+MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+
+MAX_PRICE_CENTS = 10_000_000  # 100 000 €: above that a unit price is a typing error
+MAX_CAPACITY = 10_000
+MAX_DURATION_DAYS = 730
+
+
+ShortStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+
+
+class ShortText(BaseModel):
+    """A name shown to people: Finnish required, at most 200 characters each."""
+
+    model_config = ConfigDict(extra="forbid")
+    fi: ShortStr = Field(description="Finnish (required)")
+    sv: ShortStr | None = None
+    en: ShortStr | None = None
+
+
+class LongText(BaseModel):
+    """A description shown to people: Finnish required, at most 4000 characters each."""
+
+    model_config = ConfigDict(extra="forbid")
+    fi: LongStr = Field(description="Finnish (required)")
+    sv: LongStr | None = None
+    en: LongStr | None = None
 
 
 class ProviderApplication(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     business_id: str = Field(description="Finnish business ID (Y-tunnus), e.g. 2617416-4")
-    legal_name: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)
-    ]
+    legal_name: Name
+    contact_name: Name
     contact_email: EmailStr
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{5,30}$")] | None = None
+    website: AnyHttpUrl | None = None
+    description: LongText
     regions: list[RegionCode] = Field(min_length=1, max_length=30)
 
     @field_validator("business_id")
@@ -27,17 +69,224 @@ class ProviderApplication(BaseModel):
     def _business_id(cls, v: str) -> str:
         return normalise_business_id(v)
 
+    @field_validator("website")
+    @classmethod
+    def _website_length(cls, v: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        if v is not None and len(str(v)) > 300:
+            raise ValueError("must be at most 300 characters")
+        return v
+
+
+class AccreditationOut(BaseModel):
+    region: str
+    state: str
+    valid_until: date | None
+    decided_at: datetime
+    reason: str
+    version: int
+
 
 class ProviderOut(BaseModel):
     id: str
     business_id: str
     legal_name: str
+    contact_name: str
     contact_email: str
-    regions: list[str]
+    phone: str | None
+    website: str | None
+    description: dict[str, str | None]
     created_at: datetime
-    version: int
+    accreditations: list[AccreditationOut]
 
 
 class ProviderPage(BaseModel):
     items: list[ProviderOut]
     next_cursor: str | None = None
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "reject", "suspend", "reinstate", "revoke", "renew"]
+    reason: Reason
+    valid_until: date | None = Field(
+        default=None, description="required when approving or renewing; a date in the future"
+    )
+
+    @model_validator(mode="after")
+    def _valid_until(self) -> DecisionIn:
+        if self.decision in (Decision.approve, Decision.renew):
+            if self.valid_until is None:
+                raise ValueError("valid_until is required when approving or renewing")
+            if self.valid_until <= date.today():
+                raise ValueError("valid_until must be in the future")
+        return self
+
+
+class RegionApplication(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    region: RegionCode
+
+
+class AuditEntry(BaseModel):
+    seq: int
+    at: datetime
+    actor: str
+    actor_role: str
+    action: str
+    subject_type: str
+    subject_id: str
+    region: str | None
+    reason: str
+    details: dict[str, object]
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
+    next_cursor: str | None = None
+
+
+class MilestoneIn(BaseModel):
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{1,30}$")]
+    share_bp: int = Field(gt=0, le=10_000, description="share of the value in basis points")
+
+
+class ServiceTypeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{2,59}$")]
+    name: ShortText
+    payment_scheme: list[MilestoneIn] = Field(min_length=1, max_length=6)
+
+    @field_validator("payment_scheme")
+    @classmethod
+    def _sums_to_100(cls, v: list[MilestoneIn]) -> list[MilestoneIn]:
+        if len({m.code for m in v}) != len(v):
+            raise ValueError("milestone codes must be unique")
+        total = sum(m.share_bp for m in v)
+        if total != 10_000:
+            raise ValueError(f"shares must sum to 10000 basis points (100 %), not {total}")
+        return v
+
+
+class ServiceTypeOut(BaseModel):
+    code: str
+    name: dict[str, str | None]
+    payment_scheme: list[MilestoneIn]
+
+
+class MunicipalityOut(BaseModel):
+    code: str
+    name: dict[str, str]
+
+
+class RegionOut(BaseModel):
+    code: str
+    name: dict[str, str]
+    municipalities: list[MunicipalityOut]
+
+
+class OfferingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    region: RegionCode
+    service_type: Annotated[str, StringConstraints(max_length=60)]
+    title: ShortText
+    description: LongText
+    municipalities: list[MunicipalityCode] = Field(default_factory=list, max_length=100)
+    remote: bool = False
+    languages: list[str] = Field(min_length=1, max_length=20)
+    unit_price_cents: int = Field(gt=0, le=MAX_PRICE_CENTS)
+    capacity: int = Field(ge=0, le=MAX_CAPACITY)
+    next_start: date
+    duration_days: int = Field(gt=0, le=MAX_DURATION_DAYS)
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, v: list[str]) -> list[str]:
+        out = []
+        for code in v:
+            code = code.strip().lower()
+            if code not in ISO_639_1:
+                raise ValueError(f"'{code}' is not an ISO 639-1 language code")
+            if code not in out:
+                out.append(code)
+        return out
+
+    @field_validator("next_start")
+    @classmethod
+    def _not_past(cls, v: date) -> date:
+        if v < date.today():
+            raise ValueError("must be today or later")
+        return v
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> OfferingIn:
+        if not self.municipalities and not self.remote:
+            raise ValueError("give at least one municipality or remote delivery")
+        self.municipalities = sorted(set(self.municipalities))
+        return self
+
+
+class OfferingOut(BaseModel):
+    id: str
+    provider_id: str
+    provider_name: str
+    region: str
+    service_type: str
+    title: dict[str, str | None]
+    description: dict[str, str | None]
+    municipalities: list[str]
+    remote: bool
+    languages: list[str]
+    unit_price_cents: int
+    capacity: int
+    next_start: date
+    duration_days: int
+    status: str
+    version: int
+    updated_at: datetime
+
+
+class OfferingPage(BaseModel):
+    items: list[OfferingOut]
+    next_cursor: str | None = None
+    total: int
+
+
+class ApiKeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    name: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="the secret key; shown only in this response")
+
+
+class ApiKeyList(BaseModel):
+    items: list[ApiKeyOut]
+    next_cursor: str | None = None
+
+
+class VerifyIn(BaseModel):
+    api_key: Annotated[str, StringConstraints(max_length=200)]
+
+
+class VerifyOut(BaseModel):
+    provider_id: str
+    key_id: str
+    prefix: str
+
+
+class ExpiryRun(BaseModel):
+    expired: int

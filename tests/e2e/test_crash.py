@@ -20,7 +20,7 @@ from services.voucher.models import ProviderView
 from services.voucher.models import tables as voucher_tables
 from services.voucher.settings import Settings as VoucherSettings
 from tests.procs import ServiceProcess
-from tests.support import DbFactory, eventually, running, valid_business_id
+from tests.support import DbFactory, application, eventually, running
 
 pytestmark = pytest.mark.e2e
 
@@ -62,10 +62,7 @@ async def test_killed_service_publishes_committed_events_once(
         # Round 1: committed, never published — the broker is down, then the process dies.
         registry.start()
         for i in range(5):
-            r = httpx.post(registry.url + "/providers", json={
-                "business_id": valid_business_id(4_000_000 + i * 31),
-                "legal_name": f"Kaatuva {i} Oy", "contact_email": f"k{i}@example.fi",
-                "regions": ["pirkanmaa"]}, timeout=10)
+            r = httpx.post(registry.url + "/providers", json=application(500 + i), timeout=10)
             assert r.status_code == 201, r.text
         registry.sigkill()
         assert await outbox_state(reg_db) == (5, 5)

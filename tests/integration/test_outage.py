@@ -20,7 +20,7 @@ from services.voucher.main import create_app as voucher_app
 from services.voucher.models import ProviderView
 from services.voucher.models import tables as voucher_tables
 from services.voucher.settings import Settings as VoucherSettings
-from tests.support import DbFactory, eventually, running, valid_business_id
+from tests.support import DbFactory, application, eventually, running
 
 
 @pytest.fixture
@@ -29,15 +29,6 @@ def broker(tmp_path: Path) -> Iterator[NatsServer]:
     server.start()
     yield server
     server.stop()
-
-
-def application(i: int) -> dict[str, object]:
-    return {
-        "business_id": valid_business_id(3_000_000 + i * 97),
-        "legal_name": f"Palvelu {i} Oy",
-        "contact_email": f"info{i}@palvelu.example",
-        "regions": ["pirkanmaa"],
-    }
 
 
 async def readyz(client: httpx.AsyncClient) -> int:

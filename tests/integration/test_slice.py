@@ -11,7 +11,7 @@ from services.registry.main import create_app as registry_app
 from services.registry.settings import Settings as RegistrySettings
 from services.voucher.main import create_app as voucher_app
 from services.voucher.settings import Settings as VoucherSettings
-from tests.support import DbFactory, eventually, running, valid_business_id
+from tests.support import DbFactory, application, eventually, running
 
 
 def settings_for(cls, db: DbFactory, nats_url: str, service: str):  # type: ignore[no-untyped-def]
@@ -32,12 +32,7 @@ async def test_provider_application_reaches_read_models(db: DbFactory, clean_nat
     async with running(reg) as r, running(vou) as v, running(mat) as m:
         resp = await r.post(
             "/providers",
-            json={
-                "business_id": valid_business_id(1234560),
-                "legal_name": "Polku Valmennus Oy",
-                "contact_email": "info@polku.example",
-                "regions": ["pirkanmaa"],
-            },
+            json=application(1) | {"legal_name": "Polku Valmennus Oy"},
         )
         assert resp.status_code == 201, resp.text
         provider = resp.json()

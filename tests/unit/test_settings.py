@@ -28,6 +28,9 @@ def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPat
     with pytest.raises(ValidationError, match="principal_secret"):
         RegistrySettings()
     monkeypatch.setenv("SETELI_PRINCIPAL_SECRET", "a-real-secret-of-enough-length-0123456789")
+    with pytest.raises(ValidationError, match="REGISTRY_API_KEY_SECRET"):
+        RegistrySettings()
+    monkeypatch.setenv("REGISTRY_API_KEY_SECRET", "another-real-secret-of-enough-length-987")
     assert RegistrySettings().env == "production"
 
 
