@@ -17,7 +17,7 @@ class InvalidBusinessId(ValueError):
 
 def normalise_business_id(value: str) -> str:
     try:
-        return str(ytunnus.validate(value))
+        return str(ytunnus.format(ytunnus.validate(value)))
     except InvalidLength as exc:
         raise InvalidBusinessId("must be 7 digits, a hyphen and a check digit (1234567-8)") from exc
     except InvalidFormat as exc:

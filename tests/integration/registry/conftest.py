@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import nats
+import pytest
+from fastapi import FastAPI
+from nats.js.errors import NotFoundError
+
+from contracts.events import Envelope
+from contracts.principal import Principal, Role, encode
+from services.registry.main import create_app
+from services.registry.settings import Settings
+from tests.support import DbFactory, application, running
+
+
+@dataclass
+class Registry:
+    client: httpx.AsyncClient
+    app: FastAPI
+    nats_url: str
+    secret: str
+
+    def auth(self, principal: Principal) -> dict[str, str]:
+        return {"X-Seteli-Principal": encode(principal, self.secret)}
+
+    def admin(self, region: str = "pirkanmaa") -> dict[str, str]:
+        return self.auth(Principal(sub=f"admin-{region}", role=Role.region_admin, region=region))
+
+    def staff(self, provider_id: str) -> dict[str, str]:
+        return self.auth(Principal(sub=f"staff-{provider_id}", role=Role.provider,
+                                   provider_id=provider_id))
+
+    def service(self) -> dict[str, str]:
+        return self.auth(Principal(sub="gateway", role=Role.service))
+
+    async def apply(self, i: int, regions: tuple[str, ...] = ("pirkanmaa",)) -> dict[str, Any]:
+        r = await self.client.post("/providers", json=application(i, regions))
+        assert r.status_code == 201, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    async def approve(self, provider_id: str, region: str = "pirkanmaa") -> dict[str, Any]:
+        r = await self.client.post(
+            f"/providers/{provider_id}/accreditations/{region}/decisions",
+            json={"decision": "approve", "reason": "meets the criteria",
+                  "valid_until": (date.today() + timedelta(days=365)).isoformat()},
+            headers=self.admin(region))
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    async def accredited_provider(self, i: int, region: str = "pirkanmaa") -> str:
+        p = await self.apply(i, (region,))
+        await self.approve(p["id"], region)
+        return str(p["id"])
+
+    async def publish(self, provider_id: str, **over: Any) -> httpx.Response:
+        return await self.client.post("/offerings", json=offering_body(**over),
+                                      headers=self.staff(provider_id))
+
+    async def outbox_rows(self) -> int:
+        from sqlalchemy import func, select
+
+        from services.registry.models import tables
+
+        async with self.app.state.runtime.db.reader() as s:
+            return int(await s.scalar(select(func.count()).select_from(tables.outbox)) or 0)
+
+    async def published_events(self) -> list[Envelope]:
+        """Every event, once the relay has published all that is committed."""
+        from tests.support import eventually
+
+        async def drained() -> bool:
+            return bool(await self.app.state.runtime.relay.backlog() == 0)
+
+        await eventually(drained, what="outbox drained")
+        return await self.events()
+
+    async def events(self) -> list[Envelope]:
+        """Every event in the REGISTRY stream, in order."""
+        nc = await nats.connect(self.nats_url)
+        try:
+            js = nc.jetstream()
+            try:
+                info = await js.stream_info("REGISTRY")
+            except NotFoundError:
+                return []
+            out = []
+            for seq in range(info.state.first_seq, info.state.last_seq + 1):
+                msg = await js.get_msg("REGISTRY", seq)
+                out.append(Envelope.model_validate_json(msg.data or b""))
+            return out
+        finally:
+            await nc.close()
+
+
+def offering_body(**over: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "region": "pirkanmaa",
+        "service_type": "job-search-coaching",
+        "title": {"fi": "Työnhaun tehovalmennus", "en": "Intensive job-search coaching"},
+        "description": {"fi": "Kuuden viikon valmennus ryhmässä ja yksin.",
+                        "en": "Six weeks of group and one-to-one coaching."},
+        "municipalities": ["837", "536"],
+        "remote": False,
+        "languages": ["fi", "en"],
+        "unit_price_cents": 120_000,
+        "capacity": 12,
+        "next_start": (date.today() + timedelta(days=14)).isoformat(),
+        "duration_days": 42,
+    }
+    body.update(over)
+    return body
+
+
+@pytest.fixture
+async def registry(db: DbFactory, clean_nats: str) -> AsyncIterator[Registry]:
+    target = db.new("registry")
+    settings = Settings(database_url=target.url, database_schema=target.schema,
+                        nats_url=clean_nats, outbox_poll_seconds=0.1, log_level="WARNING")
+    app = create_app(settings)
+    async with running(app) as client:
+        yield Registry(client, app, clean_nats, settings.principal_secret)
