@@ -225,7 +225,6 @@ class OfferingIn(BaseModel):
     def _somewhere(self) -> OfferingIn:
         if not self.municipalities and not self.remote:
             raise ValueError("give at least one municipality or remote delivery")
-        self.municipalities = sorted(set(self.municipalities))
         return self
 
 

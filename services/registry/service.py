@@ -377,7 +377,8 @@ async def publish_offering(db: Database, body: OfferingIn, *, principal: Princip
         o = Offering(
             id=str(uuid7()), provider_id=provider_id, region_code=body.region,
             service_type=body.service_type, title=body.title.model_dump(),
-            description=body.description.model_dump(), municipalities=body.municipalities,
+            description=body.description.model_dump(),
+            municipalities=sorted(set(body.municipalities)),
             remote=body.remote, languages=body.languages,
             unit_price_cents=body.unit_price_cents, capacity=body.capacity,
             next_start=body.next_start, duration_days=body.duration_days, status="published",
@@ -417,7 +418,7 @@ async def update_offering(db: Database, offering_id: str, body: OfferingIn, *,
         o.service_type = body.service_type
         o.title = body.title.model_dump()
         o.description = body.description.model_dump()
-        o.municipalities = body.municipalities
+        o.municipalities = sorted(set(body.municipalities))
         o.remote = body.remote
         o.languages = body.languages
         o.unit_price_cents = body.unit_price_cents
