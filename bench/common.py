@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 class Proc:
     """One uvicorn process of an app (uvloop + httptools, no access log)."""
 
-    def __init__(self, app: str, env: dict[str, str], log: Path) -> None:
-        self.app, self.env, self.log = app, env, log
+    def __init__(self, app: str, env: dict[str, str], log: Path, *, workers: int = 1) -> None:
+        self.app, self.env, self.log, self.workers = app, env, log, workers
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -34,7 +34,7 @@ class Proc:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", self.app, "--host", "127.0.0.1",
                  "--port", str(self.port), "--loop", "uvloop", "--http", "httptools",
-                 "--no-access-log", "--log-level", "warning"],
+                 "--no-access-log", "--log-level", "warning", "--workers", str(self.workers)],
                 cwd=ROOT, env={**os.environ, **self.env}, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )

@@ -142,8 +142,8 @@ class NatsLink:
         log.debug("nats_error", error=repr(exc))
 
     async def ping(self, timeout: int = 1) -> None:
-        if self.nc is None or not self.nc.is_connected:
-            raise ConnectionError("not connected to NATS")
+        if not self._ready.is_set() or self.nc is None or not self.nc.is_connected:
+            raise ConnectionError("not connected to NATS (or streams not provisioned yet)")
         await self.nc.flush(timeout=timeout)
 
     async def close(self) -> None:

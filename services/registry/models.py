@@ -8,7 +8,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.audit import audit_table
-from kit.orm import new_metadata
+from kit.orm import UTCDateTime, new_metadata
 from kit.tables import plumbing_tables
 
 metadata = new_metadata()
@@ -53,7 +52,7 @@ class ServiceType(Base):
     code: Mapped[str] = mapped_column(String(60), primary_key=True)
     name: Mapped[dict[str, str]] = mapped_column(JSON)
     payment_scheme: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Provider(Base):
@@ -67,7 +66,7 @@ class Provider(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     website: Mapped[str | None] = mapped_column(String(300))
     description: Mapped[dict[str, str]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
@@ -81,7 +80,7 @@ class Accreditation(Base):
     region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), primary_key=True)
     state: Mapped[str] = mapped_column(String(20))
     valid_until: Mapped[date | None] = mapped_column(Date)
-    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reason: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -91,8 +90,12 @@ class Offering(Base):
     __table_args__ = (
         CheckConstraint("unit_price_cents > 0", name="price_positive"),
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
-        Index("ix_offering_search", "region_code", "status", "next_start", "id"),
-        Index("ix_offering_provider", "provider_id"),
+        # Public search walks these in (next_start, id) order and stops after one page.
+        Index("ix_offering_visible_start", "visible", "next_start", "id"),
+        Index("ix_offering_visible_region_start", "visible", "region_code", "next_start", "id"),
+        # Counting matches of the common filters from the index alone.
+        Index("ix_offering_facets", "visible", "region_code", "service_type", "remote"),
+        Index("ix_offering_provider_region", "provider_id", "region_code"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -109,9 +112,13 @@ class Offering(Base):
     next_start: Mapped[date] = mapped_column(Date)
     duration_days: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20))
+    # Derived, kept in the same transaction as every change of the offering or of the
+    # provider's accreditation in the region: published and the provider approved there.
+    visible: Mapped[bool] = mapped_column(Boolean, default=False)
+    provider_name: Mapped[str] = mapped_column(String(200))
     search_text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
@@ -147,6 +154,6 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(200))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

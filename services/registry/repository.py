@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, RowMapping, and_, exists, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.models import (
@@ -132,6 +132,18 @@ async def replace_offering_facets(s: AsyncSession, o: Offering) -> None:
     await s.flush()
 
 
+async def set_offerings_visibility(s: AsyncSession, provider_id: str, region: str, *,
+                                   approved: bool) -> None:
+    """Keep ``offering.visible`` true exactly for published offerings of a provider approved in
+    the offering's region; called in the transaction that changes the accreditation."""
+    await s.execute(
+        update(Offering)
+        .where(Offering.provider_id == provider_id, Offering.region_code == region)
+        .values(visible=and_(Offering.status == "published", literal(approved)))
+        .execution_options(synchronize_session=False)
+    )
+
+
 @dataclass(frozen=True)
 class OfferingFilter:
     region: str | None = None
@@ -140,63 +152,57 @@ class OfferingFilter:
     language: str | None = None
     remote: bool | None = None
     text: str | None = None
-    provider_id: str | None = None
-    public_only: bool = True
 
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _offering_query(f: OfferingFilter) -> Select[Offering, str]:
-    q = select(Offering, Provider.legal_name).join(Provider, Provider.id == Offering.provider_id)
-    if f.public_only:
-        q = q.join(
-            Accreditation,
-            and_(
-                Accreditation.provider_id == Offering.provider_id,
-                Accreditation.region_code == Offering.region_code,
-                Accreditation.state == "approved",
-            ),
-        ).where(Offering.status == "published")
+SEARCH_COLUMNS = (
+    Offering.id, Offering.provider_id, Offering.provider_name, Offering.region_code,
+    Offering.service_type, Offering.title, Offering.description, Offering.municipalities,
+    Offering.remote, Offering.languages, Offering.unit_price_cents, Offering.capacity,
+    Offering.next_start, Offering.duration_days, Offering.status, Offering.version,
+    Offering.updated_at,
+)
+
+
+def _where(f: OfferingFilter) -> list[ColumnElement[bool]]:
+    cond: list[ColumnElement[bool]] = [Offering.visible.is_(True)]
     if f.region:
-        q = q.where(Offering.region_code == f.region)
+        cond.append(Offering.region_code == f.region)
     if f.service_type:
-        q = q.where(Offering.service_type == f.service_type)
-    if f.provider_id:
-        q = q.where(Offering.provider_id == f.provider_id)
+        cond.append(Offering.service_type == f.service_type)
     if f.remote is not None:
-        q = q.where(Offering.remote.is_(f.remote))
+        cond.append(Offering.remote.is_(f.remote))
     if f.municipality:
-        q = q.where(
-            exists().where(
-                OfferingMunicipality.offering_id == Offering.id,
-                OfferingMunicipality.municipality_code == f.municipality,
-            )
-        )
+        cond.append(exists().where(
+            OfferingMunicipality.offering_id == Offering.id,
+            OfferingMunicipality.municipality_code == f.municipality))
     if f.language:
-        q = q.where(
-            exists().where(
-                OfferingLanguage.offering_id == Offering.id, OfferingLanguage.language == f.language
-            )
-        )
+        cond.append(exists().where(
+            OfferingLanguage.offering_id == Offering.id, OfferingLanguage.language == f.language))
     if f.text:
         for word in f.text.lower().split()[:8]:
-            q = q.where(Offering.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
-    return q
+            cond.append(Offering.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
+    return cond
 
 
 async def search_offerings(
     s: AsyncSession, f: OfferingFilter, *, after: tuple[date, str] | None, limit: int
-) -> tuple[list[tuple[Offering, str]], int]:
-    base = _offering_query(f)
-    total = await s.scalar(select(func.count()).select_from(base.subquery()))
-    q = base.order_by(Offering.next_start, Offering.id).limit(limit + 1)
+) -> tuple[list[RowMapping], int]:
+    """One page of public offerings in (next_start, id) order, and the number of matches."""
+    cond = _where(f)
+    q = select(*SEARCH_COLUMNS).where(*cond)
     if after:
         start, oid = after
         q = q.where(or_(Offering.next_start > start,
                         and_(Offering.next_start == start, Offering.id > oid)))
-    rows = [(row[0], row[1]) for row in (await s.execute(q)).all()]
+    q = q.order_by(Offering.next_start, Offering.id).limit(limit + 1)
+    rows = list((await s.execute(q)).mappings().all())
+    if after is None and len(rows) <= limit:
+        return rows, len(rows)  # the first page holds every match: no need to count
+    total = await s.scalar(select(func.count()).select_from(Offering).where(*cond))
     return rows, int(total or 0)
 
 

@@ -212,6 +212,8 @@ async def _transition(
     acc.reason = reason
     acc.version += 1
     await s.flush()
+    await repository.set_offerings_visibility(
+        s, p.id, acc.region_code, approved=after is AccreditationState.approved)
     await audit.record(
         s, audit_log, actor=actor, action=f"accreditation.{decision.value}",
         subject_type="provider", subject_id=p.id, region=acc.region_code, reason=reason,
@@ -382,6 +384,7 @@ async def publish_offering(db: Database, body: OfferingIn, *, principal: Princip
             remote=body.remote, languages=body.languages,
             unit_price_cents=body.unit_price_cents, capacity=body.capacity,
             next_start=body.next_start, duration_days=body.duration_days, status="published",
+            visible=True, provider_name=p.legal_name,
             search_text=_search_text(body, p.legal_name), created_at=t, updated_at=t,
             version=1,
         )
@@ -426,6 +429,7 @@ async def update_offering(db: Database, offering_id: str, body: OfferingIn, *,
         o.next_start = body.next_start
         o.duration_days = body.duration_days
         o.search_text = _search_text(body, p.legal_name)
+        o.provider_name = p.legal_name
         o.updated_at = now()
         o.version += 1
         await s.flush()
@@ -447,6 +451,7 @@ async def withdraw_offering(db: Database, offering_id: str, *, principal: Princi
         p = await repository.provider(s, provider_id)
         assert p is not None
         o.status = "withdrawn"
+        o.visible = False
         o.updated_at = now()
         o.version += 1
         await s.flush()
@@ -459,18 +464,15 @@ async def withdraw_offering(db: Database, offering_id: str, *, principal: Princi
 async def get_offering(db: Database, offering_id: str, viewer: Principal | None) -> OfferingOut:
     async with db.reader() as s:
         o = await repository.offering(s, offering_id)
-        if o is None:
-            raise NotFound("no such offering")
-        p = await repository.provider(s, o.provider_id)
-        acc = await repository.accreditation(s, o.provider_id, o.region_code)
-    assert p is not None
-    public = o.status == "published" and acc is not None and acc.state == "approved"
-    own = viewer is not None and viewer.role is Role.provider and viewer.provider_id == p.id
+    if o is None:
+        raise NotFound("no such offering")
+    own = (viewer is not None and viewer.role is Role.provider
+           and viewer.provider_id == o.provider_id)
     admin = (viewer is not None and viewer.role is Role.region_admin
              and viewer.region == o.region_code)
-    if not (public or own or admin):
+    if not (o.visible or own or admin):
         raise NotFound("no such offering")
-    return offering_out(o, p.legal_name)
+    return offering_out(o, o.provider_name)
 
 
 # ------------------------------------------------------------------ API keys

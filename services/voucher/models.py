@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kit.orm import new_metadata
+from kit.orm import UTCDateTime, new_metadata
 from kit.tables import plumbing_tables
 
 metadata = new_metadata()
@@ -28,4 +28,4 @@ class ProviderView(Base):
     legal_name: Mapped[str] = mapped_column(String(200))
     regions: Mapped[list[str]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

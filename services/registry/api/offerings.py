@@ -1,14 +1,16 @@
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+import json
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import RowMapping
 
 from kit.app import RuntimeDep
 from kit.auth import OptionalPrincipalDep, PrincipalDep
-from kit.errors import problems
+from kit.errors import Unprocessable, problems
 from kit.pagination import Cursor, LimitQuery
 from services.registry import repository, service
 from services.registry.schemas import OfferingIn, OfferingOut, OfferingPage
@@ -38,15 +40,13 @@ async def search(
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: LimitQuery = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
-) -> OfferingPage:
+) -> Response:
     after = None
     if cursor:
         state = Cursor.decode(cursor)
         try:
             after = (date.fromisoformat(state["start"]), str(state["id"]))
         except (KeyError, ValueError, TypeError):
-            from kit.errors import Unprocessable
-
             raise Unprocessable.field("cursor", "is not a cursor this API returned") from None
     f = repository.OfferingFilter(region=region, service_type=service_type,
                                   municipality=municipality, language=language, remote=remote,
@@ -55,13 +55,34 @@ async def search(
         rows, total = await repository.search_offerings(s, f, after=after, limit=limit)
     more = len(rows) > limit
     rows = rows[:limit]
-    last = rows[-1][0] if rows else None
-    return OfferingPage(
-        items=[service.offering_out(o, name) for o, name in rows],
-        next_cursor=Cursor.encode({"start": last.next_start.isoformat(), "id": last.id})
+    last = rows[-1] if rows else None
+    page = {
+        "items": [_search_item(r) for r in rows],
+        "next_cursor": Cursor.encode({"start": last["next_start"].isoformat(), "id": last["id"]})
         if more and last else None,
-        total=total,
-    )
+        "total": total,
+    }
+    # Built from plain rows and serialised once: the response model above documents it.
+    return Response(json.dumps(page, default=_iso, ensure_ascii=False),
+                    media_type="application/json")
+
+
+def _search_item(r: RowMapping) -> dict[str, Any]:
+    return {
+        "id": r["id"], "provider_id": r["provider_id"], "provider_name": r["provider_name"],
+        "region": r["region_code"], "service_type": r["service_type"], "title": r["title"],
+        "description": r["description"], "municipalities": r["municipalities"],
+        "remote": r["remote"], "languages": r["languages"],
+        "unit_price_cents": r["unit_price_cents"], "capacity": r["capacity"],
+        "next_start": r["next_start"], "duration_days": r["duration_days"],
+        "status": r["status"], "version": r["version"], "updated_at": r["updated_at"],
+    }
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
 
 
 @router.post(
