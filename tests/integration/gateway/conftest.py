@@ -1,0 +1,89 @@
+"""The gateway in front of real service processes (registry, voucher, matching as uvicorn
+processes on loopback, their own nats-server and SQLite files)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from gateway.main import create_app
+from gateway.settings import Settings
+from kit.natsserver import NatsServer
+from tests.procs import ServiceProcess
+
+
+@dataclass
+class Stack:
+    registry: ServiceProcess
+    voucher: ServiceProcess
+    matching: ServiceProcess
+    nats: NatsServer
+
+    def gateway_settings(self, **over: Any) -> Settings:
+        base: dict[str, Any] = {
+            "registry_url": self.registry.url, "voucher_url": self.voucher.url,
+            "matching_url": self.matching.url, "dev_mode": True, "log_level": "WARNING",
+            "api_key_cache_seconds": 0.0, "rate_per_second": 10_000, "rate_burst": 10_000,
+        }
+        return Settings(**(base | over))
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("stack")
+    nats = NatsServer(tmp / "nats", log_file=tmp / "nats.log")
+    nats.start()
+    procs = {}
+    try:
+        for name in ("registry", "voucher", "matching"):
+            prefix = name.upper()
+            env = {f"{prefix}_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / (name + '.db')}",
+                   "NATS_URL": nats.url, f"{prefix}_LOG_LEVEL": "WARNING"}
+            procs[name] = ServiceProcess(f"services.{name}.main:app", env, tmp / f"{name}.log")
+            procs[name].start(wait_for="/readyz")
+        yield Stack(procs["registry"], procs["voucher"], procs["matching"], nats)
+    finally:
+        for p in procs.values():
+            p.stop()
+        nats.stop()
+
+
+@dataclass
+class Gateway:
+    client: httpx.AsyncClient
+    app: FastAPI
+
+    async def token(self, **body: Any) -> dict[str, str]:
+        r = await self.client.post("/auth/dev-token", json=body)
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    async def admin(self, region: str = "pirkanmaa") -> dict[str, str]:
+        return await self.token(role="region_admin", region=region)
+
+    async def staff(self, provider_id: str) -> dict[str, str]:
+        return await self.token(role="provider", provider_id=provider_id)
+
+    async def citizen(self, hetu: str = "010280-952L") -> dict[str, str]:
+        return await self.token(role="citizen", henkilotunnus=hetu)
+
+
+@asynccontextmanager
+async def gateway_for(settings: Settings) -> AsyncIterator[Gateway]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield Gateway(client, app)
+
+
+@pytest.fixture
+async def gateway(stack: Stack) -> AsyncIterator[Gateway]:
+    async with gateway_for(stack.gateway_settings()) as gw:
+        yield gw
