@@ -37,6 +37,8 @@ migrate-heads: $(STAMP)
 
 bench: $(STAMP)  ## benchmarks; figures go to docs/BENCHMARKS.md
 	$(PY) bench/foundation.py
+	$(PY) bench/registry_search.py
+	$(PY) bench/gateway_hop.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
