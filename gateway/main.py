@@ -22,9 +22,10 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 from pydantic import BaseModel, Field
+from starlette.middleware.sessions import SessionMiddleware
 
 from contracts.principal import Principal, Role, encode
-from gateway import asyncapi, openapi, pages
+from gateway import asyncapi, oidc, openapi, pages
 from gateway.identity import (
     API_KEY_PREFIX,
     DEMO_USERS,
@@ -113,6 +114,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "Idempotency-Key",
                            "If-Match", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Retry-After"])
+    # Holds only the OpenID Connect state and nonce between login and callback.
+    app.add_middleware(SessionMiddleware, secret_key=settings.session_secret,
+                       session_cookie="seteli_oidc", max_age=600, same_site="lax",
+                       https_only=settings.tls)
     app.add_middleware(SecurityHeaders, tls=settings.tls)
     app.add_middleware(RequestContextMiddleware, service="gateway")
     router = APIRouter()
@@ -337,6 +342,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return await upstreams.forward(request, service, upstream_path, rid, token)
 
     app.include_router(router)
+    app.include_router(oidc.router(
+        settings, lambda resp, token: set_cookie(resp, SESSION_COOKIE, token, http_only=True)))
     return app
 
 

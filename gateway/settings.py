@@ -53,6 +53,12 @@ class Settings(CommonSettings):
     oidc_client_id: str = ""
     oidc_client_secret: str = ""
     oidc_scopes: str = "openid profile"
+    oidc_hetu_claim: str = Field(
+        default="nationalIdentificationNumber",
+        description="claim carrying the henkilötunnus (Suomi.fi e-Identification's name)")
+    oidc_admin_region_claim: str = Field(
+        default="seteli_admin_region",
+        description="claim naming the region of a region admin (set by the identity provider)")
 
     rate_per_second: float = Field(default=50.0, description="requests per second per caller")
     rate_burst: int = Field(default=100, description="requests a caller may burst")
