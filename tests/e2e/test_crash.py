@@ -60,7 +60,7 @@ async def test_killed_service_publishes_committed_events_once(
     reg_db = Database(target.url, schema=target.schema)
     try:
         # Round 1: committed, never published — the broker is down, then the process dies.
-        registry.start()
+        registry.start(wait_for="/healthz")  # not ready: the broker is down
         for i in range(5):
             r = httpx.post(registry.url + "/providers", json=application(500 + i), timeout=10)
             assert r.status_code == 201, r.text
