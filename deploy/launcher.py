@@ -188,7 +188,8 @@ def main() -> int:
 
     print(
         "\nSeteli is running:\n"
-        f"  gateway    {gateway.url}   (API docs {gateway.url}/docs)\n"
+        f"  gateway    {gateway.url}   (API docs {gateway.url}/docs, "
+        f"demo login {gateway.url}/auth/dev-login)\n"
         f"  registry   {services[0].url}\n"
         f"  voucher    {services[1].url}\n"
         f"  matching   {services[2].url}\n"
