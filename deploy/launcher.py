@@ -98,10 +98,8 @@ async def wait_ready(parts: list[Part], timeout: float) -> None:
 
 
 async def load_demo(registry_url: str, secret: str) -> None:
-    try:
-        from services.registry import demo  # type: ignore[attr-defined]
-    except ImportError:
-        return
+    from services.registry import demo
+
     async with httpx.AsyncClient(base_url=registry_url, timeout=30.0) as client:
         await demo.load(client, secret)
 

@@ -11,6 +11,7 @@ from kit.auth import OptionalPrincipalDep, PrincipalDep, require
 from kit.errors import Forbidden, NotFound, problems
 from kit.pagination import Cursor, LimitQuery
 from services.registry import repository, service
+from services.registry.models import Accreditation
 from services.registry.schemas import (
     AccreditationOut,
     AuditPage,
@@ -73,7 +74,7 @@ async def list_providers(
         more = len(rows) > limit
         rows = rows[:limit]
         accs = await repository.accreditations(s, [p.id for p in rows])
-    by_provider: dict[str, list] = {}  # type: ignore[type-arg]
+    by_provider: dict[str, list[Accreditation]] = {}
     for a in accs:
         by_provider.setdefault(a.provider_id, []).append(a)
     return ProviderPage(
