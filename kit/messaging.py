@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 
 import nats
@@ -298,7 +298,7 @@ class Consumer:
         *,
         name: str,
         stream: str,
-        handlers: dict[str, Handler],
+        handlers: Mapping[str, Handler],
         db: Database,
         tables: PlumbingTables,
         link: NatsLink,

@@ -9,10 +9,18 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events import Envelope
-from contracts.registry import ProviderApplied
+from contracts.registry import (
+    ACCREDITATION_EVENTS,
+    AccreditationEvent,
+    OfferingEvent,
+    OfferingPublished,
+    OfferingUpdated,
+    OfferingWithdrawn,
+    ProviderApplied,
+)
 from kit.app import Runtime
 from kit.messaging import Consumer
-from services.voucher.models import ProviderView
+from services.voucher.models import AccreditationView, OfferingView, ProviderView
 
 
 async def on_provider_applied(s: AsyncSession, envelope: Envelope) -> None:
@@ -27,12 +35,55 @@ async def on_provider_applied(s: AsyncSession, envelope: Envelope) -> None:
     view.updated_at = datetime.now(UTC)
 
 
+async def on_accreditation(s: AsyncSession, envelope: Envelope) -> None:
+    """Newest version wins: a late redelivery of an older decision changes nothing."""
+    event = AccreditationEvent.model_validate(envelope.data)
+    view = await s.get(AccreditationView, (event.provider_id, event.region))
+    if view is not None and view.version >= event.version:
+        return
+    if view is None:
+        view = AccreditationView(provider_id=event.provider_id, region=event.region)
+        s.add(view)
+    view.state = event.state
+    view.valid_until = event.valid_until
+    view.version = event.version
+
+
+async def on_offering(s: AsyncSession, envelope: Envelope) -> None:
+    event = OfferingEvent.model_validate(envelope.data)
+    view = await s.get(OfferingView, event.offering_id)
+    if view is not None and view.version >= event.version:
+        return
+    if view is None:
+        view = OfferingView(offering_id=event.offering_id)
+        s.add(view)
+    view.provider_id = event.provider_id
+    view.region = event.region
+    view.service_type = event.service_type
+    view.municipalities = event.municipalities
+    view.remote = event.remote
+    view.languages = event.languages
+    view.unit_price_cents = event.unit_price_cents
+    view.capacity = event.capacity
+    view.next_start = event.next_start
+    view.status = event.status
+    view.version = event.version
+
+
+HANDLERS = {
+    ProviderApplied.event_type(): on_provider_applied,
+    **{cls.event_type(): on_accreditation for cls in ACCREDITATION_EVENTS.values()},
+    **{cls.event_type(): on_offering
+       for cls in (OfferingPublished, OfferingUpdated, OfferingWithdrawn)},
+}
+
+
 def consumers(rt: Runtime) -> Sequence[Consumer]:
     return [
         Consumer(
             name="voucher-from-registry",
             stream="REGISTRY",
-            handlers={ProviderApplied.event_type(): on_provider_applied},
+            handlers=HANDLERS,
             db=rt.db,
             tables=rt.tables,
             link=rt.link,

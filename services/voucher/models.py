@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, Boolean, Date, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.orm import UTCDateTime, new_metadata
@@ -29,3 +29,36 @@ class ProviderView(Base):
     regions: Mapped[list[str]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AccreditationView(Base):
+    """Read model: a provider's accreditation in a region, from registry events."""
+
+    __tablename__ = "accreditation_view"
+
+    provider_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    region: Mapped[str] = mapped_column(String(40), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20))
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class OfferingView(Base):
+    """Read model: an offering as the registry last published it. Choices and capacity are
+    checked against this, never by calling the registry at request time."""
+
+    __tablename__ = "offering_view"
+    __table_args__ = (Index("ix_offering_view_provider_region", "provider_id", "region"),)
+
+    offering_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(36))
+    region: Mapped[str] = mapped_column(String(40))
+    service_type: Mapped[str] = mapped_column(String(60))
+    municipalities: Mapped[list[str]] = mapped_column(JSON)
+    remote: Mapped[bool] = mapped_column(Boolean)
+    languages: Mapped[list[str]] = mapped_column(JSON)
+    unit_price_cents: Mapped[int] = mapped_column(Integer)
+    capacity: Mapped[int] = mapped_column(Integer)
+    next_start: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
