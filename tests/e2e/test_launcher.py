@@ -69,8 +69,11 @@ def test_launcher_starts_everything_and_stops_cleanly(tmp_path: Path, stop_signa
             r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
             assert r.status_code == 200, (name, r.text)
             assert r.headers["x-request-id"]
-        r = httpx.get(f"http://127.0.0.1:{ports['GATEWAY']}/api/v1/providers", timeout=5)
+        r = httpx.get(f"http://127.0.0.1:{ports['GATEWAY']}/api/v1/offerings", timeout=5)
         assert r.status_code == 200, r.text
+        assert r.json()["total"] >= 9  # the demo data was loaded
+        r = httpx.get(f"http://127.0.0.1:{ports['GATEWAY']}/auth/dev-login", timeout=5)
+        assert r.status_code == 200 and "Polku Valmennus Oy" in r.text
     finally:
         proc.send_signal(stop_signal)
         try:
