@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -38,6 +39,11 @@ def normalise_url(url: str) -> str:
     return u.render_as_string(hide_password=False)
 
 
+def _json_dumps(value: Any) -> str:
+    """JSON columns are written and read with orjson (several times faster than json)."""
+    return orjson.dumps(value).decode()
+
+
 def _sqlite_engine(url: str, *, writer: bool, pool_size: int) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
@@ -48,6 +54,8 @@ def _sqlite_engine(url: str, *, writer: bool, pool_size: int) -> AsyncEngine:
         max_overflow=0,
         pool_timeout=60,
         connect_args={"timeout": 30},
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -74,7 +82,7 @@ def _postgres_engine(url: str, *, schema: str | None, pool_size: int) -> AsyncEn
         connect_args["server_settings"] = {"search_path": schema}
     return create_async_engine(
         url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False,
-        connect_args=connect_args,
+        connect_args=connect_args, json_serializer=_json_dumps, json_deserializer=orjson.loads,
     )
 
 
