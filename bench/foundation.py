@@ -1,10 +1,13 @@
 """Foundation benchmark: what the plumbing costs, measured side by side in one run.
 
-1. hello-JSON: GET /healthz of the registry service (the app factory and middleware, no I/O);
-2. bare INSERT: POST /providers (one row + one outbox row + idempotency-free) on SQLite, and on
-   PostgreSQL when BENCH_POSTGRES_URL (or TEST_POSTGRES_URL) is set;
-3. event latency through outbox → JetStream → inbox: for every event, the time from the outbox
-   row's creation (registry) to the inbox row's commit (voucher), idle and under insert load.
+1. hello-JSON: GET /healthz of a service built with kit's app factory (middleware, no I/O);
+2. bare INSERT: one row in one transaction (bench/bare_app.py), and the same with an outbox
+   event written in the transaction, on SQLite and, when BENCH_POSTGRES_URL (or
+   TEST_POSTGRES_URL) is set, PostgreSQL;
+3. a real use case for scale: a provider application in the registry (provider, accreditation,
+   audit and outbox rows);
+4. event latency through outbox → JetStream → inbox: for every event, the time from the outbox
+   row's creation (registry) to the inbox row's commit (voucher), idle and under load.
 
 Everything runs on 127.0.0.1: its own nats-server, the services as uvicorn processes (uvloop,
 httptools), the load from a separate process. Bounded: about 1–2 minutes in all.
@@ -24,6 +27,8 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+from bare_app import create_schema
+from bare_app import metadata as bare_metadata
 from common import Proc, load, machine  # bench/ is on sys.path when run as a script
 from loadgen import provider_bodies
 from sqlalchemy import select
@@ -101,7 +106,42 @@ def main() -> None:
         procs: list[Proc] = []
         try:
             base = {"NATS_URL": nats.url, "SETELI_ENV": "test", "REGISTRY_LOG_LEVEL": "WARNING",
-                    "VOUCHER_LOG_LEVEL": "WARNING"}
+                    "VOUCHER_LOG_LEVEL": "WARNING", "BARE_LOG_LEVEL": "WARNING",
+                    "PYTHONPATH": str(Path(__file__).resolve().parent)}
+
+            def bare(url: str, schema: str | None, label: str) -> Proc:
+                env = {**base, "BARE_DATABASE_URL": url}
+                if schema:
+                    env["BARE_DATABASE_SCHEMA"] = schema
+                    asyncio.run(_create_schema(url, schema))
+                else:
+                    asyncio.run(create_schema(url))
+                proc = Proc("bare_app:app", env, tmp / f"bare-{label}.log")
+                procs.append(proc.start())
+                return proc
+
+            sqlite_bare = bare(f"sqlite+aiosqlite:///{tmp / 'bare.db'}", None, "sqlite")
+            hello = load(sqlite_bare.url + "/healthz", seconds=args.seconds,
+                         concurrency=args.concurrency)
+            inserts = [("bare INSERT (SQLite)",
+                        load(sqlite_bare.url + "/notes", seconds=args.seconds,
+                             concurrency=args.concurrency, body="note")),
+                       ("INSERT + outbox event (SQLite)",
+                        load(sqlite_bare.url + "/notes-with-event", seconds=args.seconds,
+                             concurrency=args.concurrency, body="note"))]
+            sqlite_bare.stop()
+            schema = f"bench_{int(time.time())}"
+            if pg_url:
+                pg_bare = bare(pg_url, schema, "pg")
+                inserts += [("bare INSERT (PostgreSQL)",
+                             load(pg_bare.url + "/notes", seconds=args.seconds,
+                                  concurrency=args.concurrency, body="note")),
+                            ("INSERT + outbox event (PostgreSQL)",
+                             load(pg_bare.url + "/notes-with-event", seconds=args.seconds,
+                                  concurrency=args.concurrency, body="note"))]
+                pg_bare.stop()
+                asyncio.run(_drop_schema(pg_url, schema))
+
             reg_url = f"sqlite+aiosqlite:///{tmp / 'registry.db'}"
             vou_url = f"sqlite+aiosqlite:///{tmp / 'voucher.db'}"
             registry = Proc("services.registry.main:app",
@@ -111,36 +151,17 @@ def main() -> None:
             procs += [registry.start(), voucher.start()]
             reg_db, vou_db = Database(reg_url), Database(vou_url)
 
-            # 3a. event latency, idle: one event at a time
             idle_events(registry.url, 200)
             asyncio.run(wait_applied(reg_db, vou_db))
             idle = asyncio.run(event_latencies(reg_db, vou_db))
-
-            # 1. hello JSON
-            hello = load(registry.url + "/healthz", seconds=args.seconds,
-                         concurrency=args.concurrency)
-            # 2. bare INSERT on SQLite (and 3b. event latency under that load)
             before = len(idle)
-            insert = load(registry.url + "/providers", seconds=args.seconds,
-                          concurrency=args.concurrency, body="provider", seed=1)
+            inserts.append(("provider application (registry, SQLite)",
+                            load(registry.url + "/providers", seconds=args.seconds,
+                                 concurrency=args.concurrency, body="provider", seed=1)))
             asyncio.run(wait_applied(reg_db, vou_db))
             loaded = asyncio.run(event_latencies(reg_db, vou_db))[before:]
             asyncio.run(reg_db.dispose())
             asyncio.run(vou_db.dispose())
-
-            pg = None
-            if pg_url:
-                schema = f"bench_{int(time.time())}"
-                pg_registry = Proc(
-                    "services.registry.main:app",
-                    {**base, "REGISTRY_DATABASE_URL": pg_url, "REGISTRY_DATABASE_SCHEMA": schema},
-                    tmp / "registry-pg.log",
-                )
-                procs.append(pg_registry.start())
-                pg = load(pg_registry.url + "/providers", seconds=args.seconds,
-                          concurrency=args.concurrency, body="provider", seed=2)
-                pg_registry.stop()
-                asyncio.run(_drop_schema(pg_url, schema))
         finally:
             for p in procs:
                 p.stop()
@@ -151,11 +172,8 @@ def main() -> None:
                       f"p99 {r['p99_ms']:>6.2f} ms  errors {r['errors']}  {ratio}")
 
     rows.append(line("hello JSON  GET /healthz", hello))
-    rows.append(line("bare INSERT POST /providers (SQLite)", insert,
-                     f"= {insert['req_per_s'] / hello['req_per_s']:.2f}x hello"))
-    if pg:
-        rows.append(line("bare INSERT POST /providers (PostgreSQL)", pg,
-                         f"= {pg['req_per_s'] / hello['req_per_s']:.2f}x hello"))
+    for name, result in inserts:
+        rows.append(line(name, result, f"= {result['req_per_s'] / hello['req_per_s']:.3f}x hello"))
     for name, lat in (("idle, one at a time", idle), ("under the INSERT load", loaded)):
         if lat:
             rows.append((f"outbox→inbox latency, {name}",
@@ -166,6 +184,19 @@ def main() -> None:
     width = max(len(n) for n, _ in rows)
     for name, figures in rows:
         print(f"  {name:<{width}}  {figures}")
+
+
+async def _create_schema(url: str, schema: str) -> None:
+    from sqlalchemy import text
+
+    db = Database(url)
+    async with db.write_engine.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    await db.dispose()
+    db = Database(url, schema=schema)
+    async with db.write_engine.begin() as conn:
+        await conn.run_sync(bare_metadata.create_all)
+    await db.dispose()
 
 
 async def _drop_schema(url: str, schema: str) -> None:

@@ -61,9 +61,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     host = urlparse(args.url).hostname
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("loadgen only targets loopback addresses")
-    body: Callable[[], dict[str, Any]] | None = (
-        provider_bodies(args.seed) if args.body == "provider" else None
-    )
+    body: Callable[[], dict[str, Any]] | None = None
+    if args.body == "provider":
+        body = provider_bodies(args.seed)
+    elif args.body == "note":
+        body = lambda: {"text": "a note of a modest length"}  # noqa: E731
     latencies: list[float] = []
     errors = 0
     sent = 0
@@ -110,7 +112,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--max-requests", type=int, default=200_000)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--body", choices=["none", "provider"], default="none")
+    parser.add_argument("--body", choices=["none", "provider", "note"], default="none")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--headers", default="")
     args = parser.parse_args()
