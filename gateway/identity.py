@@ -7,6 +7,7 @@ of the gateway) at login and is neither stored nor logged.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import time
@@ -18,7 +19,7 @@ import jwt
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fi import hetu
 
-from contracts.principal import Principal, Role, encode
+from contracts.principal import HEADER, Principal, Role, encode
 
 SESSION_AUDIENCE = "seteli-session"
 SESSION_ISSUER = "seteli-gateway"
@@ -87,27 +88,117 @@ def demo_principal(user: DemoUser, *, person_key_secret: str, allow_temporary: b
     return Principal(sub=user.id, role=user.role, region=user.region)
 
 
+class SessionReader:
+    """Reads session tokens, remembering the ones already checked until they expire (a busy
+    caller presents the same token on every request; the signature is checked once)."""
+
+    def __init__(self, secret: str, *, max_entries: int = 10_000) -> None:
+        self.secret = secret
+        self.max_entries = max_entries
+        self._seen: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+
+    def read(self, token: str) -> Principal:
+        hit = self._seen.get(token)
+        now = time.time()
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        try:
+            claims = jwt.decode(token, self.secret, algorithms=["HS256"],
+                                audience=SESSION_AUDIENCE, issuer=SESSION_ISSUER)
+        except jwt.PyJWTError as exc:
+            raise InvalidCredentials("session token is invalid or expired") from exc
+        principal = Principal.model_validate(claims)
+        self._seen[token] = (float(claims["exp"]), principal)
+        if len(self._seen) > self.max_entries:
+            self._seen.popitem(last=False)
+        return principal
+
+
+class PrincipalTokens:
+    """Signs the principal token forwarded to the services. A token lives ``ttl`` seconds; one
+    signed for a principal is reused for the first half of its life."""
+
+    def __init__(self, secret: str, *, ttl: int = 60, max_entries: int = 10_000) -> None:
+        self.secret = secret
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._signed: OrderedDict[tuple[str | None, ...], tuple[float, str]] = OrderedDict()
+
+    def token(self, p: Principal) -> str:
+        key = (p.sub, p.role.value, p.region, p.provider_id, p.person_key)
+        now = time.time()
+        hit = self._signed.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        token = encode(p, self.secret, ttl_seconds=self.ttl)
+        self._signed[key] = (now + self.ttl / 2, token)
+        if len(self._signed) > self.max_entries:
+            self._signed.popitem(last=False)
+        return token
+
+
 class ApiKeyVerifier:
-    """Asks the registry whether an API key is live; remembers answers briefly."""
+    """Asks the registry whether an API key is live (``POST /internal/credentials/verify`` as
+    the ``service`` role); remembers successful answers for ``cache_seconds`` in a bounded
+    cache keyed by a digest of the key (the key itself is not kept). Concurrent requests with
+    the same unchecked key share one call to the registry."""
 
     def __init__(self, registry_url: str, principal_secret: str, *, cache_seconds: float,
-                 max_entries: int = 10_000) -> None:
+                 max_entries: int = 10_000, timeout: float = 5.0) -> None:
         self.url = registry_url.rstrip("/") + "/internal/credentials/verify"
         self.secret = principal_secret
         self.cache_seconds = cache_seconds
         self.max_entries = max_entries
+        self.timeout = timeout
+        self.calls = 0  # calls made to the registry (for tests and metrics)
         self._cache: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._pending: dict[str, asyncio.Future[Principal]] = {}
+
+    def forget(self) -> None:
+        self._cache.clear()
 
     async def verify(self, client: httpx.AsyncClient, key: str) -> Principal:
         digest = hashlib.sha256(key.encode()).hexdigest()
         hit = self._cache.get(digest)
-        now = time.monotonic()
-        if hit and hit[0] > now:
+        if hit is not None and hit[0] > time.monotonic():
             return hit[1]
+        pending = self._pending.get(digest)
+        if pending is not None:
+            try:
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not pending.cancelled() or (task is not None and task.cancelling()):
+                    raise
+                return await self.verify(client, key)  # the asking request went away: ask again
+        future: asyncio.Future[Principal] = asyncio.get_running_loop().create_future()
+        self._pending[digest] = future
+        try:
+            principal = await self._ask(client, key)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: no "never retrieved" warning when nobody waits
+            raise
+        else:
+            future.set_result(principal)
+            if self.cache_seconds > 0:
+                self._cache[digest] = (time.monotonic() + self.cache_seconds, principal)
+                self._cache.move_to_end(digest)
+                while len(self._cache) > self.max_entries:
+                    self._cache.popitem(last=False)
+            return principal
+        finally:
+            del self._pending[digest]
+
+    async def _ask(self, client: httpx.AsyncClient, key: str) -> Principal:
+        self.calls += 1
         token = encode(Principal(sub="gateway", role=Role.service), self.secret)
         try:
             r = await client.post(self.url, json={"api_key": key},
-                                  headers={"X-Seteli-Principal": token}, timeout=5.0)
+                                  headers={HEADER: token}, timeout=self.timeout)
         except httpx.HTTPError as exc:
             raise ConnectionError("registry not reachable to verify the API key") from exc
         if r.status_code == 401:
@@ -115,10 +206,5 @@ class ApiKeyVerifier:
         if r.status_code != 200:
             raise ConnectionError(f"registry answered {r.status_code} to a key check")
         body = r.json()
-        principal = Principal(sub=f"api-key:{body['key_id']}", role=Role.provider,
-                              provider_id=body["provider_id"])
-        self._cache[digest] = (now + self.cache_seconds, principal)
-        self._cache.move_to_end(digest)
-        while len(self._cache) > self.max_entries:
-            self._cache.popitem(last=False)
-        return principal
+        return Principal(sub=f"api-key:{body['key_id']}", role=Role.provider,
+                         provider_id=body["provider_id"])

@@ -2,14 +2,17 @@
 
 The one public entry: authenticates (session tokens from OIDC or the dev login, provider API
 keys), rate-limits per caller, forwards ``/api/v1/...`` to the owning service with a
-short-lived principal token, and publishes the merged OpenAPI document. Owns no business data.
+short-lived principal token (``gateway.api``), serves the login pages, and publishes the merged
+OpenAPI document and the AsyncAPI document of the events. Owns no business data.
+
+Middleware, outermost first: request id and access log → security headers → CORS (when
+origins are configured) → the public API proxy → OIDC session (state and nonce) → the routes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
-import time
+import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -20,31 +23,28 @@ from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from starlette.middleware.sessions import SessionMiddleware
 
-from contracts.principal import Principal, Role, encode
-from gateway import asyncapi, oidc, openapi, pages
+from contracts.principal import Principal, Role
+from gateway import asyncapi, csrf, oidc, pages
+from gateway.api import PublicApi
 from gateway.identity import (
-    API_KEY_PREFIX,
     DEMO_USERS,
-    ApiKeyVerifier,
     InvalidCredentials,
     demo_principal,
     issue_session,
     person_key,
-    read_session,
 )
+from gateway.openapi import MergedOpenApi
 from gateway.proxy import Upstreams, make_client
-from gateway.ratelimit import RateLimiter
-from gateway.routing import owner
+from gateway.runtime import Gate
 from gateway.security import SecurityHeaders
-from gateway.settings import Settings
+from gateway.settings import Settings, is_loopback
 from kit.errors import (
     Forbidden,
     NotFound,
-    Unauthorized,
     Unprocessable,
     install_problem_handlers,
     problem_response,
@@ -53,19 +53,18 @@ from kit.errors import (
 from kit.logging import configure_logging
 from kit.middleware import RequestContextMiddleware
 
-SESSION_COOKIE = "seteli_session"
-CSRF_COOKIE = "seteli_csrf"
-UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-RATE_LIMITED = Counter("seteli_gateway_rate_limited_total", "Requests refused with 429")
 log = structlog.get_logger("gateway")
+DEMO_REGIONS = ("pirkanmaa", "pohjois-pohjanmaa", "etela-pohjanmaa")
 
 
 class DevTokenIn(BaseModel):
     user: str | None = Field(default=None, description="a demo user id from GET /auth/dev-users")
-    role: Role | None = None
-    region: str | None = None
-    provider_id: str | None = None
-    henkilotunnus: str | None = Field(default=None, description="for role citizen")
+    role: Role | None = Field(default=None, description="citizen, provider or region_admin")
+    region: str | None = Field(default=None, description="for role region_admin")
+    provider_id: str | None = Field(default=None, description="for role provider")
+    henkilotunnus: str | None = Field(
+        default=None, description="for role citizen: a personal identity code; only its keyed "
+        "hash (person_key) is kept, in the token")
 
 
 class TokenOut(BaseModel):
@@ -75,76 +74,123 @@ class TokenOut(BaseModel):
     principal: Principal
 
 
+class DemoUserOut(BaseModel):
+    id: str
+    label: str
+    role: Role
+    region: str | None = None
+    provider_id: str | None = None
+
+
+def local_request(request: Request) -> bool:
+    """A request straight from this machine: loopback peer, loopback local address, and no
+    forwarding headers (a reverse proxy on the same machine does not make a caller local)."""
+    client = request.client.host if request.client else ""
+    server = request.scope.get("server")
+    if not is_loopback(client):
+        return False
+    if server and server[0] and _is_ip(server[0]) and not is_loopback(server[0]):
+        return False
+    return not any(h in request.headers for h in ("forwarded", "x-forwarded-for", "x-real-ip"))
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level, json=settings.log_json, service="gateway")
-    urls = {"registry": settings.registry_url.rstrip("/"),
-            "voucher": settings.voucher_url.rstrip("/"),
-            "matching": settings.matching_url.rstrip("/")}
+    gate = Gate.from_settings(settings)
+    urls = gate.urls
+    merged = MergedOpenApi(urls)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.upstreams = Upstreams(urls, make_client(
+        gate.upstreams = Upstreams(urls, make_client(
             settings.upstream_client, timeout=settings.upstream_timeout_seconds,
             connect_timeout=settings.upstream_connect_timeout_seconds,
-            pool_size=settings.upstream_pool_size))
-        app.state.http = httpx.AsyncClient(timeout=5.0)
-        app.state.keys = ApiKeyVerifier(urls["registry"], settings.principal_secret,
-                                        cache_seconds=settings.api_key_cache_seconds)
-        app.state.limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
-        app.state.openapi_cache = (0.0, None)
+            pool_size=settings.upstream_pool_size,
+            keepalive_seconds=settings.upstream_keepalive_seconds))
+        gate.http = httpx.AsyncClient(timeout=5.0)
+        if settings.dev_mode:
+            log.warning("dev_mode_on", detail="demo login and /auth/dev-token are served "
+                        "to loopback callers")
         try:
             yield
         finally:
-            await app.state.upstreams.close()
-            await app.state.http.aclose()
+            await gate.upstreams.close()
+            await gate.http.aclose()
 
     app = FastAPI(
         title="Seteli",
-        description="Public API of the Seteli service-voucher marketplace. Errors are RFC 9457 "
-        "problem+json. Events between the services are described in the "
-        "[AsyncAPI document](/asyncapi.json).",
+        description="Public API of the Seteli service-voucher marketplace. Every path under "
+        "`/api/v1` is served by the service that owns it; the gateway authenticates the "
+        "caller (session token, provider API key or browser session) and the service decides "
+        "what the caller may see and do. Errors are RFC 9457 problem+json. Events between "
+        "the services are described in the [AsyncAPI document](/asyncapi.json).",
         version="1.0.0", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,
     )
+    app.state.gate = gate
     install_problem_handlers(app)
+    # Holds only the OpenID Connect state and nonce between login and callback.
+    app.add_middleware(SessionMiddleware, secret_key=settings.session_secret,
+                       session_cookie=("__Host-" if settings.tls else "") + "seteli_oidc",
+                       max_age=600, same_site="lax", https_only=settings.tls)
+    app.add_middleware(PublicApi, gate=gate)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "Idempotency-Key",
                            "If-Match", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After"])
-    # Holds only the OpenID Connect state and nonce between login and callback.
-    app.add_middleware(SessionMiddleware, secret_key=settings.session_secret,
-                       session_cookie="seteli_oidc", max_age=600, same_site="lax",
-                       https_only=settings.tls)
+            expose_headers=["X-Request-ID", "Retry-After", "ETag", "Location"], max_age=600)
     app.add_middleware(SecurityHeaders, tls=settings.tls)
     app.add_middleware(RequestContextMiddleware, service="gateway")
     router = APIRouter()
 
-    # ---------------------------------------------------------------- identity
+    # ---------------------------------------------------------------- helpers
 
-    async def authenticate(request: Request) -> tuple[Principal | None, bool]:
-        """(principal, by_cookie). Bad credentials are a 401, never a silent anonymous."""
-        auth = request.headers.get("authorization", "")
-        api_key = request.headers.get("x-api-key")
-        if auth.lower().startswith("bearer "):
-            token = auth[7:].strip()
-            if token.startswith(API_KEY_PREFIX):
-                api_key = token
-            else:
-                return read_session(token, settings.session_secret), False
-        if api_key:
-            return await request.app.state.keys.verify(request.app.state.http, api_key), False
-        cookie = request.cookies.get(SESSION_COOKIE)
-        if cookie:
-            return read_session(cookie, settings.session_secret), True
-        return None, False
+    def set_cookie(resp: Response, name: str, value: str, *, http_only: bool) -> None:
+        resp.set_cookie(name, value, httponly=http_only, secure=settings.tls, samesite="lax",
+                        path="/", max_age=settings.session_ttl_seconds)
 
-    def caller_key(request: Request, principal: Principal | None) -> str:
-        if principal is not None:
-            return principal.sub
-        return "ip:" + (request.client.host if request.client else "unknown")
+    def session_cookie(request: Request) -> str | None:
+        return request.cookies.get(gate.session_cookie)
+
+    def page_csrf(request: Request) -> str:
+        """The CSRF token for forms on this page: the cookie's if it is signed for the current
+        session, else a new one."""
+        current = request.cookies.get(gate.csrf_cookie)
+        if csrf.valid_for(settings.session_secret, current, session_cookie(request)):
+            assert current is not None
+            return current
+        return csrf.issue(settings.session_secret, session_cookie(request))
+
+    def check_csrf(request: Request, sent: str | None) -> None:
+        if not csrf.check(settings.session_secret, cookie=request.cookies.get(gate.csrf_cookie),
+                          sent=sent, session_cookie=session_cookie(request)):
+            raise Forbidden("missing or wrong CSRF token")
+
+    def start_session(resp: Response, principal: Principal) -> None:
+        token = issue_session(principal, settings.session_secret, settings.session_ttl_seconds)
+        set_cookie(resp, gate.session_cookie, token, http_only=True)
+        # a new session gets a new CSRF token: one from before the login no longer passes
+        set_cookie(resp, gate.csrf_cookie, csrf.issue(settings.session_secret, token),
+                   http_only=False)
+
+    async def current_principal(request: Request) -> Principal | None:
+        try:
+            principal, _ = await gate.authenticate(
+                request.headers.get("authorization"), request.headers.get("x-api-key"),
+                session_cookie(request))
+        except (InvalidCredentials, ConnectionError):
+            return None
+        return principal
 
     # ---------------------------------------------------------------- operations
 
@@ -154,7 +200,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @router.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> Response:
-        client: httpx.AsyncClient = request.app.state.http
+        assert gate.http is not None
+        client = gate.http
 
         async def check(url: str) -> str:
             try:
@@ -175,22 +222,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @router.get("/openapi.json", include_in_schema=False)
-    async def openapi_json(request: Request) -> JSONResponse:
-        at, doc = request.app.state.openapi_cache
-        if doc is None or time.monotonic() - at > 30:
-            client: httpx.AsyncClient = request.app.state.http
-            docs: dict[str, dict[str, Any]] = {}
-            for name, url in urls.items():
-                try:
-                    r = await client.get(url + "/openapi.json")
-                    if r.status_code == 200:
-                        docs[name] = r.json()
-                except httpx.HTTPError:
-                    log.warning("openapi_unavailable", service=name)
-            doc = openapi.merge(request.app.openapi(), docs)
-            if len(docs) == len(urls):
-                request.app.state.openapi_cache = (time.monotonic(), doc)
-        return JSONResponse(doc)
+    async def openapi_json() -> JSONResponse:
+        assert gate.http is not None
+        return JSONResponse(await merged.document(app.openapi(), gate.http))
 
     @router.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
@@ -205,10 +239,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def dev_principal(body: DevTokenIn) -> Principal:
         if body.user:
             user = next((u for u in DEMO_USERS if u.id == body.user), None)
-            if user is None:
-                raise Unprocessable.field("user", "no such demo user")
-            return demo_principal(user, person_key_secret=settings.person_key_secret,
-                                  allow_temporary=settings.hetu_allow_temporary)
+            if user is not None:
+                return demo_principal(user, person_key_secret=settings.person_key_secret,
+                                      allow_temporary=settings.hetu_allow_temporary)
+            if body.user.startswith("staff-"):
+                return Principal(sub=body.user, role=Role.provider,
+                                 provider_id=body.user.removeprefix("staff-"))
+            raise Unprocessable.field("user", "no such demo user")
         if body.role is Role.citizen:
             if not body.henkilotunnus:
                 raise Unprocessable.field("henkilotunnus", "required for a citizen")
@@ -228,24 +265,43 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 raise Unprocessable.field("provider_id", "required for provider staff")
             return Principal(sub=f"staff-{body.provider_id}", role=Role.provider,
                              provider_id=body.provider_id)
-        raise Unprocessable.field("role", "give a demo user or a role")
+        raise Unprocessable.field("role", "give a demo user, or a role: citizen, provider or "
+                                  "region_admin")
 
-    def require_dev() -> None:
-        if not settings.dev_mode:
+    def require_dev(request: Request) -> None:
+        if not settings.dev_mode or not local_request(request):
             raise NotFound("dev login is not available here")
 
-    @router.get("/auth/dev-users", tags=["auth"], summary="Demo users (dev mode only)",
+    async def demo_providers() -> list[dict[str, Any]]:
+        """Provider staff to sign in as: the providers the registry lists publicly."""
+        assert gate.http is not None
+        try:
+            r = await gate.http.get(urls["registry"] + "/providers", params={"limit": 50})
+        except httpx.HTTPError:
+            return []
+        items = r.json().get("items", []) if r.status_code == 200 else []
+        return [p for p in items if isinstance(p, dict) and "id" in p]
+
+    @router.get("/auth/dev-users", tags=["auth"], response_model=list[DemoUserOut],
+                summary="Demo users: citizens, each region's admin, provider staff (dev mode)",
                 responses=problems(404))
-    async def dev_users() -> list[dict[str, Any]]:
-        require_dev()
-        return [{"id": u.id, "label": u.label, "role": u.role.value, "region": u.region}
-                for u in DEMO_USERS]
+    async def dev_users(request: Request) -> list[DemoUserOut]:
+        require_dev(request)
+        users = [DemoUserOut(id=u.id, label=u.label, role=u.role, region=u.region)
+                 for u in DEMO_USERS]
+        users += [DemoUserOut(id=f"staff-{p['id']}", label=f"Staff, {p.get('legal_name', '')}",
+                              role=Role.provider, provider_id=p["id"])
+                  for p in await demo_providers()]
+        return users
 
     @router.post("/auth/dev-token", response_model=TokenOut, tags=["auth"],
                  summary="A bearer token for a demo user or any role (dev mode only)",
+                 description="Give `user` (from `GET /auth/dev-users`), or `role` with "
+                 "`henkilotunnus` (citizen), `region` (region_admin) or `provider_id` "
+                 "(provider). Not served outside development or to non-loopback callers.",
                  responses=problems(404, 422))
-    async def dev_token(body: DevTokenIn) -> TokenOut:
-        require_dev()
+    async def dev_token(body: DevTokenIn, request: Request) -> TokenOut:
+        require_dev(request)
         principal = dev_principal(body)
         token = issue_session(principal, settings.session_secret, settings.session_ttl_seconds)
         return TokenOut(access_token=token, expires_in=settings.session_ttl_seconds,
@@ -253,97 +309,45 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @router.get("/auth/dev-login", include_in_schema=False)
     async def dev_login_page(request: Request) -> HTMLResponse:
-        require_dev()
-        csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
-        providers: list[dict[str, Any]] = []
-        try:
-            r = await request.app.state.http.get(urls["registry"] + "/providers",
-                                                 params={"limit": 50})
-            providers = r.json().get("items", []) if r.status_code == 200 else []
-        except httpx.HTTPError:
-            pass
-        html = pages.dev_login(DEMO_USERS, providers, csrf, lang=pages.language(request))
+        require_dev(request)
+        token = page_csrf(request)
+        html = pages.dev_login(DEMO_USERS, await demo_providers(), token,
+                               lang=pages.language(request))
         resp = HTMLResponse(html)
-        set_cookie(resp, CSRF_COOKIE, csrf, http_only=False)
+        set_cookie(resp, gate.csrf_cookie, token, http_only=False)
         return resp
 
     @router.post("/auth/dev-login", include_in_schema=False)
     async def dev_login(request: Request, csrf: Annotated[str, Form()],
                         user: Annotated[str | None, Form()] = None,
                         provider_id: Annotated[str | None, Form()] = None) -> Response:
-        require_dev()
+        require_dev(request)
         check_csrf(request, csrf)
         body = (DevTokenIn(user=user) if user
                 else DevTokenIn(role=Role.provider, provider_id=provider_id))
-        principal = dev_principal(body)
-        token = issue_session(principal, settings.session_secret, settings.session_ttl_seconds)
         resp = RedirectResponse("/", status_code=303)
-        set_cookie(resp, SESSION_COOKIE, token, http_only=True)
+        start_session(resp, dev_principal(body))
         return resp
 
     @router.post("/auth/logout", include_in_schema=False)
     async def logout(request: Request, csrf: Annotated[str, Form()]) -> Response:
         check_csrf(request, csrf)
         resp = RedirectResponse("/", status_code=303)
-        resp.delete_cookie(SESSION_COOKIE, path="/")
+        resp.delete_cookie(gate.session_cookie, path="/", secure=settings.tls, httponly=True,
+                           samesite="lax")
         return resp
 
     @router.get("/", include_in_schema=False)
     async def home(request: Request) -> HTMLResponse:
-        principal = None
-        try:
-            principal, _ = await authenticate(request)
-        except (InvalidCredentials, ConnectionError):
-            principal = None
-        csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
-        resp = HTMLResponse(pages.home(principal, csrf, dev_mode=bool(settings.dev_mode),
+        principal = await current_principal(request)
+        token = page_csrf(request)
+        resp = HTMLResponse(pages.home(principal, token, dev_mode=bool(settings.dev_mode),
                                        lang=pages.language(request)))
-        set_cookie(resp, CSRF_COOKIE, csrf, http_only=False)
+        set_cookie(resp, gate.csrf_cookie, token, http_only=False)
         return resp
 
-    def set_cookie(resp: Response, name: str, value: str, *, http_only: bool) -> None:
-        resp.set_cookie(name, value, httponly=http_only, secure=settings.tls, samesite="lax",
-                        path="/", max_age=settings.session_ttl_seconds)
-
-    def check_csrf(request: Request, sent: str | None) -> None:
-        cookie = request.cookies.get(CSRF_COOKIE)
-        if not cookie or not sent or not secrets.compare_digest(cookie, sent):
-            raise Forbidden("missing or wrong CSRF token")
-
-    # ---------------------------------------------------------------- the API
-
-    @router.api_route("/api/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                      include_in_schema=False)
-    async def proxy(path: str, request: Request) -> Response:
-        target = owner(path)
-        if target is None:
-            raise NotFound(f"no such resource: /api/v1/{path}")
-        try:
-            principal, by_cookie = await authenticate(request)
-        except InvalidCredentials as exc:
-            raise Unauthorized(str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
-        except ConnectionError:
-            return problem_response(request, status=503, title="Service Unavailable",
-                                    detail="credentials cannot be checked right now",
-                                    headers={"Retry-After": "1"})
-        if by_cookie and request.method in UNSAFE:
-            check_csrf(request, request.headers.get("x-csrf-token"))
-        wait = request.app.state.limiter.take(caller_key(request, principal))
-        if wait:
-            RATE_LIMITED.inc()
-            return problem_response(
-                request, status=429, title="Too Many Requests",
-                detail="slow down: this caller is over its request rate",
-                headers={"Retry-After": RateLimiter.retry_after(wait)})
-        token = encode(principal, settings.principal_secret) if principal else None
-        service, upstream_path = target
-        rid = structlog.contextvars.get_contextvars().get("request_id", "")
-        upstreams: Upstreams = request.app.state.upstreams
-        return await upstreams.forward(request, service, upstream_path, rid, token)
-
     app.include_router(router)
-    app.include_router(oidc.router(
-        settings, lambda resp, token: set_cookie(resp, SESSION_COOKIE, token, http_only=True)))
+    app.include_router(oidc.router(settings, start_session))
     return app
 
 

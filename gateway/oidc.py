@@ -8,6 +8,7 @@ then dropped; a region admin by the admin-region claim. Anyone else is refused.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from authlib.integrations.starlette_client import OAuth, OAuthError
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from contracts.principal import Principal, Role
-from gateway.identity import InvalidCredentials, issue_session, person_key
+from gateway.identity import InvalidCredentials, person_key
 from gateway.settings import Settings
 from kit.errors import Forbidden, NotFound, Unauthorized
 
@@ -36,7 +37,10 @@ def principal_from_claims(claims: dict[str, Any], settings: Settings) -> Princip
     raise Forbidden("this identity has no role in Seteli")
 
 
-def router(settings: Settings, set_session: Any) -> APIRouter:
+def router(settings: Settings, start_session: Callable[[Response, Principal], None]
+           ) -> APIRouter:
+    """``/auth/login`` → the identity provider → ``/auth/callback``; ``start_session`` sets the
+    session (and a new CSRF token) on the response."""
     r = APIRouter(tags=["auth"])
     oauth = OAuth()
     if settings.oidc_issuer:
@@ -46,7 +50,8 @@ def router(settings: Settings, set_session: Any) -> APIRouter:
             + "/.well-known/openid-configuration",
             client_id=settings.oidc_client_id,
             client_secret=settings.oidc_client_secret,
-            client_kwargs={"scope": settings.oidc_scopes},
+            client_kwargs={"scope": settings.oidc_scopes,
+                           **({"code_challenge_method": "S256"} if settings.oidc_pkce else {})},
         )
 
     def client() -> Any:
@@ -76,8 +81,7 @@ def router(settings: Settings, set_session: Any) -> APIRouter:
         principal = principal_from_claims(claims, settings)
         request.session.clear()
         resp = RedirectResponse("/", status_code=303)
-        set_session(resp, issue_session(principal, settings.session_secret,
-                                        settings.session_ttl_seconds))
+        start_session(resp, principal)
         return resp
 
     return r

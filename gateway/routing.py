@@ -1,4 +1,8 @@
-"""Which service owns which public resource: ``/api/v1/<resource>/...`` → service."""
+"""Which service owns which public resource: ``/api/v1/<resource>/...`` → service.
+
+Only these resources are public; everything else a service serves (``/internal/...``,
+``/ops/...``, ``/readyz``, ``/metrics``) is unreachable through the gateway, and the merged
+OpenAPI document shows exactly these."""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ ROUTES: dict[str, str] = {
     "offerings": "registry",
     "service-types": "registry",
     "regions": "registry",
+    "audit-log": "registry",  # region admins: their region's audit log
+    "accreditation-expiry-runs": "registry",  # region admins: expire due accreditations now
     "budgets": "voucher",
     "vouchers": "voucher",
     "claims": "voucher",

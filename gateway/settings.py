@@ -1,9 +1,18 @@
 """Gateway settings (prefix ``GATEWAY_``). Dev mode is refused outside loopback and in
-production, so a deployment can never hand out tokens from the demo login."""
+production, so a deployment can never hand out tokens from the demo login.
+
+"Loopback" is checked against every address the gateway is told to bind: ``GATEWAY_HOST`` and,
+when it runs under ``uvicorn`` or ``gunicorn``, the ``--host``/``--bind`` of their command line
+(and ``UVICORN_HOST``), since ``uvicorn gateway.main:app --host 0.0.0.0`` does not go through
+``GATEWAY_HOST``. At request time the dev endpoints also answer only loopback callers.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import os
+import sys
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -16,12 +25,46 @@ DEV_PERSON_KEY_SECRET = "dev-only-person-key-secret-change-me-000"
 
 
 def is_loopback(host: str) -> bool:
-    if host in ("localhost",):
+    host = host.strip().strip("[]")
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _server_program(argv: list[str]) -> str | None:
+    first = argv[0] if argv else ""
+    for program in ("uvicorn", "gunicorn"):
+        if Path(first).name.startswith(program) or f"/{program}/" in first:
+            return program
+    return None
+
+
+def command_line_hosts(argv: list[str] | None = None,
+                       environ: dict[str, str] | None = None) -> list[str]:
+    """The addresses a ``uvicorn``/``gunicorn`` command line binds (``"*"`` for a socket it
+    cannot name, e.g. ``--fd``); empty when not run by one of them."""
+    argv = sys.argv if argv is None else argv
+    environ = dict(os.environ) if environ is None else environ
+    program = _server_program(argv)
+    if program is None:
+        return []
+    hosts: list[str] = []
+    options = {"uvicorn": ("--host",), "gunicorn": ("-b", "--bind")}[program]
+    for i, arg in enumerate(argv):
+        name, eq, value = arg.partition("=")
+        if name in options:
+            value = value if eq else (argv[i + 1] if i + 1 < len(argv) else "")
+            if program == "gunicorn":
+                value = value.rsplit(":", 1)[0] if not value.startswith("unix:") else "*"
+            hosts.append(value)
+        elif name == "--fd":
+            hosts.append("*")
+    if program == "uvicorn" and not hosts and environ.get("UVICORN_HOST"):
+        hosts.append(environ["UVICORN_HOST"])
+    return hosts
 
 
 class Settings(CommonSettings):
@@ -35,8 +78,13 @@ class Settings(CommonSettings):
     upstream_timeout_seconds: float = 10.0
     upstream_connect_timeout_seconds: float = 2.0
     upstream_pool_size: int = 200
-    upstream_client: Literal["aiohttp", "httpx"] = Field(
-        default="aiohttp", description="HTTP client to the services (see docs/BENCHMARKS.md)")
+    max_body_bytes: int = Field(default=1_048_576,
+                                description="largest request body forwarded (413 above it)")
+    upstream_client: Literal["h1", "aiohttp", "httpx"] = Field(
+        default="h1", description="HTTP client to the services (see docs/BENCHMARKS.md)")
+    upstream_keepalive_seconds: float = Field(
+        default=4.0, description="idle pooled connections are dropped after this; keep it "
+        "below the services' keep-alive timeout (uvicorn: 5 s)")
 
     dev_mode: bool | None = Field(
         default=None, description="demo login and /auth/dev-token; default on in development")
@@ -47,12 +95,16 @@ class Settings(CommonSettings):
         description="HMAC secret turning a henkilötunnus into the person key")
     hetu_allow_temporary: bool = Field(
         default=True, description="accept individual numbers 900-999 (test persons)")
-    api_key_cache_seconds: float = 30.0
+    api_key_cache_seconds: float = Field(
+        default=30.0, description="how long a verified API key is trusted without asking the "
+        "registry again (a revoked key stops working at most this much later)")
+    api_key_cache_size: int = 10_000
 
     oidc_issuer: str = Field(default="", description="e.g. Suomi.fi e-Identification issuer")
     oidc_client_id: str = ""
     oidc_client_secret: str = ""
     oidc_scopes: str = "openid profile"
+    oidc_pkce: bool = Field(default=True, description="send a PKCE code challenge (S256)")
     oidc_hetu_claim: str = Field(
         default="nationalIdentificationNumber",
         description="claim carrying the henkilötunnus (Suomi.fi e-Identification's name)")
@@ -62,6 +114,9 @@ class Settings(CommonSettings):
 
     rate_per_second: float = Field(default=50.0, description="requests per second per caller")
     rate_burst: int = Field(default=100, description="requests a caller may burst")
+    auth_failure_rate_per_second: float = Field(
+        default=1.0, description="failed credential checks allowed per client address")
+    auth_failure_burst: int = Field(default=20, description="failed checks a client may burst")
     cors_origins: list[str] = Field(default_factory=list,
                                     description="provider web origins allowed by CORS")
 
@@ -69,14 +124,19 @@ class Settings(CommonSettings):
     def tls(self) -> bool:
         return self.public_url.startswith("https://")
 
+    def bind_hosts(self) -> list[str]:
+        return [self.host, *command_line_hosts()]
+
     @model_validator(mode="after")
     def _safe(self) -> Settings:
+        public = [h for h in self.bind_hosts() if not is_loopback(h)]
         if self.dev_mode is None:
-            self.dev_mode = self.env == "development" and is_loopback(self.host)
+            self.dev_mode = self.env == "development" and not public
         if self.dev_mode and self.env == "production":
             raise ValueError("dev_mode cannot be on when SETELI_ENV=production")
-        if self.dev_mode and not is_loopback(self.host):
-            raise ValueError(f"dev_mode is allowed only on loopback, not on host {self.host}")
+        if self.dev_mode and public:
+            raise ValueError(f"dev_mode is allowed only on loopback, not when binding "
+                             f"{', '.join(public)}")
         if self.env == "production":
             for name, dev in (("session_secret", DEV_SESSION_SECRET),
                               ("person_key_secret", DEV_PERSON_KEY_SECRET)):

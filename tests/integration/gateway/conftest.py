@@ -74,12 +74,18 @@ class Gateway:
         return await self.token(role="citizen", henkilotunnus=hetu)
 
 
+def client_for(app: FastAPI, address: str = "127.0.0.1") -> httpx.AsyncClient:
+    """A client of ``app`` calling from ``address`` (the gateway sees it as the peer)."""
+    transport = httpx.ASGITransport(app=app, client=(address, 50000))
+    return httpx.AsyncClient(transport=transport, base_url="http://gateway")
+
+
 @asynccontextmanager
-async def gateway_for(settings: Settings) -> AsyncIterator[Gateway]:
+async def gateway_for(settings: Settings, address: str = "127.0.0.1"
+                      ) -> AsyncIterator[Gateway]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        async with client_for(app, address) as client:
             yield Gateway(client, app)
 
 

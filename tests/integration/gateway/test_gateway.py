@@ -47,7 +47,7 @@ async def test_forged_principal_header_is_stripped(gateway: Gateway) -> None:
     forged = encode(Principal(sub="x", role=Role.region_admin, region="pirkanmaa"),
                     DEV_PRINCIPAL_SECRET)
     r = await gateway.client.get("/api/v1/audit-log", headers={"X-Seteli-Principal": forged})
-    assert r.status_code == 404  # /audit-log is not public: no such resource
+    assert r.status_code == 401  # the registry saw no principal: the forged one was dropped
     r = await gateway.client.post("/api/v1/service-types", headers={"X-Seteli-Principal": forged},
                                   json={"code": "forged-type", "name": {"fi": "x"},
                                         "payment_scheme": [{"code": "start",
@@ -98,10 +98,18 @@ async def test_provider_tokens_on_admin_endpoints_are_403(gateway: Gateway) -> N
         ("POST", f"/api/v1/providers/{pid}/accreditations/pirkanmaa/decisions",
          {"decision": "renew", "reason": "self-service", "valid_until": YEAR}),
     ]
-    for headers in (staff, citizen):
+    calls += [("GET", "/api/v1/audit-log", None),
+              ("POST", "/api/v1/accreditation-expiry-runs", None),
+              ("GET", "/api/v1/providers?state=applied", None)]
+    key = (await gateway.client.post(f"/api/v1/providers/{pid}/api-keys", json={"name": "k"},
+                                     headers=staff)).json()["key"]
+    for headers in (staff, citizen, {"X-API-Key": key}):
         for method, path, body in calls:
             r = await gateway.client.request(method, path, json=body, headers=headers)
             assert r.status_code == 403, (method, path, r.text)
+    for method, path, body in calls:  # anonymous: no identity at all
+        r = await gateway.client.request(method, path, json=body)
+        assert r.status_code in (401, 403), (method, path, r.text)
 
 
 async def test_mass_assignment_is_refused(gateway: Gateway) -> None:
@@ -134,7 +142,14 @@ async def test_dev_token_validation(gateway: Gateway) -> None:
     assert "010280" not in r.text  # the henkilötunnus never comes back, only its keyed hash
     assert len(body["principal"]["person_key"]) == 64
     users = (await gateway.client.get("/auth/dev-users")).json()
-    assert {u["role"] for u in users} == {"citizen", "region_admin"}
+    assert {u["role"] for u in users} == {"citizen", "region_admin", "provider"}
+    assert {u["region"] for u in users if u["role"] == "region_admin"} == {
+        "pirkanmaa", "pohjois-pohjanmaa", "etela-pohjanmaa"}
+    staff = next(u for u in users if u["role"] == "provider")
+    r = await gateway.client.post("/auth/dev-token", json={"user": staff["id"]})
+    assert r.json()["principal"]["provider_id"] == staff["provider_id"]
+    r = await gateway.client.post("/auth/dev-token", json={"role": "service"})
+    assert r.status_code == 422  # the service role is the gateway's own, never handed out
 
 
 async def test_dev_mode_off_hides_dev_login(stack: Stack) -> None:
@@ -154,16 +169,26 @@ async def test_browser_login_with_cookie_and_csrf(gateway: Gateway) -> None:
     r = await gateway.client.post("/auth/dev-login", data={"user": "admin-pirkanmaa",
                                                            "csrf": csrf})
     assert r.status_code == 303
-    cookie = r.headers["set-cookie"]
-    assert "seteli_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
-    # a cookie-authenticated write needs the CSRF header too
+    cookies = r.headers.get_list("set-cookie")
+    session = next(c for c in cookies if c.startswith("seteli_session="))
+    assert "HttpOnly" in session and "SameSite=lax" in session and "Secure" not in session
+    new_csrf = r.cookies["seteli_csrf"]  # a new session gets a new CSRF token
+    assert new_csrf != csrf
+    # a cookie-authenticated write needs the CSRF header too, signed for this session
     body = {"code": "cookie-type", "name": {"fi": "Evästetyyppi"},
             "payment_scheme": [{"code": "start", "share_bp": 10000}]}
     r = await gateway.client.post("/api/v1/service-types", json=body)
     assert r.status_code == 403
+    gateway.client.cookies.set("seteli_csrf", csrf)
     r = await gateway.client.post("/api/v1/service-types", json=body,
                                   headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 403  # the token from before the login does not pass any more
+    gateway.client.cookies.set("seteli_csrf", new_csrf)
+    r = await gateway.client.post("/api/v1/service-types", json=body,
+                                  headers={"X-CSRF-Token": new_csrf})
     assert r.status_code == 201, r.text
+    # reads need no CSRF token
+    assert (await gateway.client.get("/api/v1/audit-log")).status_code == 200
     home = await gateway.client.get("/?lang=sv")
     assert 'lang="sv"' in home.text and "region_admin" in home.text
     gateway.client.cookies.clear()
@@ -208,21 +233,31 @@ async def silent_server() -> AsyncIterator[int]:
         server.close()
 
 
-async def test_upstream_down_or_silent_is_a_problem_not_a_hang(stack: Stack) -> None:
+@pytest.mark.parametrize("client", ["h1", "aiohttp", "httpx"])
+async def test_upstream_down_or_silent_is_a_problem_not_a_hang(stack: Stack,
+                                                               client: str) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     async with silent_server() as port:
         settings = stack.gateway_settings(voucher_url=dead,
                                           matching_url=f"http://127.0.0.1:{port}",
-                                          upstream_timeout_seconds=0.5)
+                                          upstream_timeout_seconds=0.5, upstream_client=client)
         async with gateway_for(settings) as gw:
             loop = asyncio.get_running_loop()
             t0 = loop.time()
-            r = await gw.client.get("/api/v1/vouchers")
-            assert r.status_code == 502 and r.headers["content-type"] == "application/problem+json"
-            r = await gw.client.get("/api/v1/recommendations")
-            assert r.status_code == 504
+            for method in ("GET", "POST"):
+                r = await gw.client.request(method, "/api/v1/vouchers", json={})
+                assert r.status_code == 502, (method, r.text)
+                assert r.headers["content-type"] == "application/problem+json"
+                r = await gw.client.request(method, "/api/v1/recommendations", json={})
+                assert r.status_code == 504, (method, r.text)
             assert loop.time() - t0 < 5
             assert (await gw.client.get("/readyz")).status_code == 503
+            # and the working service behind the same client still answers, body and query
+            seed = 401 + ["h1", "aiohttp", "httpx"].index(client)
+            r = await gw.client.post("/api/v1/providers", json=application(seed))
+            assert r.status_code == 201, r.text
+            r = await gw.client.get("/api/v1/providers", params={"limit": 1})
+            assert r.status_code == 200 and len(r.json()["items"]) <= 1
 
 
 async def test_merged_openapi_and_asyncapi(gateway: Gateway) -> None:
