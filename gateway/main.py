@@ -24,7 +24,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from starlette.middleware.sessions import SessionMiddleware
 
 from contracts.principal import Principal, Role
@@ -62,7 +62,7 @@ class DevTokenIn(BaseModel):
     role: Role | None = Field(default=None, description="citizen, provider or region_admin")
     region: str | None = Field(default=None, description="for role region_admin")
     provider_id: str | None = Field(default=None, description="for role provider")
-    henkilotunnus: str | None = Field(
+    henkilotunnus: SecretStr | None = Field(
         default=None, description="for role citizen: a personal identity code; only its keyed "
         "hash (person_key) is kept, in the token")
 
@@ -102,9 +102,20 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+def logging_without_locals() -> None:
+    """Tracebacks in the logs without the frames' local variables: in the gateway those hold
+    API keys, session tokens and, at login, the henkilötunnus."""
+    config = structlog.get_config()
+    safe = structlog.processors.ExceptionRenderer(
+        structlog.tracebacks.ExceptionDictTransformer(show_locals=False))
+    structlog.configure(processors=[safe if p is structlog.processors.dict_tracebacks else p
+                                    for p in config["processors"]])
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level, json=settings.log_json, service="gateway")
+    logging_without_locals()
     gate = Gate.from_settings(settings)
     urls = gate.urls
     merged = MergedOpenApi(urls)
@@ -250,7 +261,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if not body.henkilotunnus:
                 raise Unprocessable.field("henkilotunnus", "required for a citizen")
             try:
-                key = person_key(settings.person_key_secret, body.henkilotunnus,
+                key = person_key(settings.person_key_secret,
+                                 body.henkilotunnus.get_secret_value(),
                                  allow_temporary=settings.hetu_allow_temporary)
             except InvalidCredentials as exc:
                 raise Unprocessable.field("henkilotunnus", str(exc)) from exc

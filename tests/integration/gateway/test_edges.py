@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+import structlog
+
 from gateway.runtime import Gate
 from tests.integration.gateway.conftest import Gateway, Stack, client_for, gateway_for
 from tests.integration.gateway.test_gateway import approved_provider
@@ -48,6 +51,7 @@ async def test_request_bodies_are_bounded(stack: Stack) -> None:
         assert r.status_code == 413
 
 
+@pytest.mark.usefixtures("key_verification")
 async def test_failed_credential_checks_are_limited_per_address(stack: Stack) -> None:
     settings = stack.gateway_settings(auth_failure_rate_per_second=0.5, auth_failure_burst=5)
     async with gateway_for(settings, address="198.51.100.7") as gw:
@@ -67,6 +71,7 @@ async def test_failed_credential_checks_are_limited_per_address(stack: Stack) ->
             assert r.status_code == 401
 
 
+@pytest.mark.usefixtures("key_verification")
 async def test_api_key_checks_are_cached_briefly_and_shared(stack: Stack) -> None:
     async with gateway_for(stack.gateway_settings(api_key_cache_seconds=1.0)) as gw:
         pid = await approved_provider(gw, 301)
@@ -166,3 +171,27 @@ async def test_merged_openapi_documents_security_and_gateway_answers(gateway: Ga
     for message in events["components"]["messages"].values():
         data = message["payload"]["allOf"][1]["properties"]["data"]["$ref"]
         assert data.split("/")[-1] in events["components"]["schemas"]
+
+
+async def test_henkilotunnus_never_reaches_the_logs(stack: Stack,
+                                                    capfd: pytest.CaptureFixture[str]) -> None:
+    async with gateway_for(stack.gateway_settings(log_level="DEBUG")) as gw:
+        for body in ({"role": "citizen", "henkilotunnus": "010280-952L"},
+                     {"role": "citizen", "henkilotunnus": "010280-952X"},
+                     {"role": "citizen", "henkilotunnus": "010280-952L", "region": ["x"]},
+                     {"user": "citizen-maija"}):
+            r = await gw.client.post("/auth/dev-token", json=body)
+            assert "952" not in r.text
+        # an unexpected failure while the code sits in a local variable
+        log = structlog.get_logger("gateway.test")
+
+        def fail(henkilotunnus: str) -> None:
+            raise RuntimeError("boom")
+
+        try:
+            fail("010280-952L")
+        except RuntimeError:
+            log.exception("failed")
+    captured = capfd.readouterr()
+    assert '"event": "failed"' in captured.out  # tracebacks are logged, without locals
+    assert "952L" not in captured.out + captured.err

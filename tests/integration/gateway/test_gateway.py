@@ -64,6 +64,7 @@ async def test_bad_credentials_are_401_not_anonymous(gateway: Gateway) -> None:
         assert r.headers["www-authenticate"] == "Bearer"
 
 
+@pytest.mark.usefixtures("key_verification")
 async def test_provider_api_key_end_to_end(gateway: Gateway) -> None:
     pid = await approved_provider(gateway, 101)
     staff = await gateway.staff(pid)
@@ -84,6 +85,7 @@ async def test_provider_api_key_end_to_end(gateway: Gateway) -> None:
     assert r.status_code == 401
 
 
+@pytest.mark.usefixtures("key_verification")
 async def test_provider_tokens_on_admin_endpoints_are_403(gateway: Gateway) -> None:
     pid = await approved_provider(gateway, 102)
     other = await approved_provider(gateway, 103)
