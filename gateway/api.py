@@ -68,7 +68,20 @@ class PublicApi:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        if scope["type"] != "http" or not (path.startswith(PREFIX + "/") or path == PREFIX):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if not (path.startswith(PREFIX + "/") or path == PREFIX):
+            if path.startswith("/auth/"):
+                # logins and callbacks: limited per client address like anonymous API calls
+                client = scope.get("client")
+                wait = self.gate.limiter.take(f"ip:{client[0] if client else 'unknown'}")
+                if wait:
+                    RATE_LIMITED.labels("rate").inc()
+                    await self._problem(scope, receive, send, 429, "Too Many Requests",
+                                        "slow down: this address is over its request rate",
+                                        {"Retry-After": RateLimiter.retry_after(wait)})
+                    return
             await self.app(scope, receive, send)
             return
         rest = path[len(PREFIX):]

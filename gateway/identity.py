@@ -96,12 +96,31 @@ class SessionReader:
         self.secret = secret
         self.max_entries = max_entries
         self._seen: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._revoked: OrderedDict[str, float] = OrderedDict()  # digest -> expiry
+
+    def revoke(self, token: str) -> None:
+        """Refuse ``token`` from now on (logout), until it would have expired anyway. Kept in
+        this process's memory: with several gateway replicas, each learns only of its own."""
+        self._seen.pop(token, None)
+        try:
+            claims = jwt.decode(token, self.secret, algorithms=["HS256"],
+                                audience=SESSION_AUDIENCE, issuer=SESSION_ISSUER)
+        except jwt.PyJWTError:
+            return  # not a live session: nothing to revoke
+        now = time.time()
+        while self._revoked and next(iter(self._revoked.values())) <= now:
+            self._revoked.popitem(last=False)
+        self._revoked[hashlib.sha256(token.encode()).hexdigest()] = float(claims["exp"])
+        if len(self._revoked) > self.max_entries:
+            self._revoked.popitem(last=False)
 
     def read(self, token: str) -> Principal:
         hit = self._seen.get(token)
         now = time.time()
         if hit is not None and hit[0] > now:
             return hit[1]
+        if self._revoked and hashlib.sha256(token.encode()).hexdigest() in self._revoked:
+            raise InvalidCredentials("this session has ended")
         try:
             claims = jwt.decode(token, self.secret, algorithms=["HS256"],
                                 audience=SESSION_AUDIENCE, issuer=SESSION_ISSUER)

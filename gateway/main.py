@@ -344,6 +344,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @router.post("/auth/logout", include_in_schema=False)
     async def logout(request: Request, csrf: Annotated[str, Form()]) -> Response:
         check_csrf(request, csrf)
+        token = session_cookie(request)
+        if token:
+            gate.sessions.revoke(token)
         resp = RedirectResponse("/", status_code=303)
         resp.delete_cookie(gate.session_cookie, path="/", secure=settings.tls, httponly=True,
                            samesite="lax")

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from contracts.principal import Principal, Role
+from gateway import pages
 from gateway.identity import InvalidCredentials, person_key
 from gateway.settings import Settings
 from kit.errors import Forbidden, NotFound, Unauthorized
@@ -64,7 +65,10 @@ def router(settings: Settings, start_session: Callable[[Response, Principal], No
         oidc = client()
         redirect_uri = (settings.public_url.rstrip("/") + "/auth/callback"
                         if settings.public_url else str(request.url_for("oidc_callback")))
-        response: Response = await oidc.authorize_redirect(request, redirect_uri)
+        params = {"ui_locales": pages.language(request)}
+        if settings.oidc_acr_values:
+            params["acr_values"] = settings.oidc_acr_values
+        response: Response = await oidc.authorize_redirect(request, redirect_uri, **params)
         return response
 
     @r.get("/auth/callback", name="oidc_callback", include_in_schema=False)

@@ -105,6 +105,9 @@ class Settings(CommonSettings):
     oidc_client_secret: str = ""
     oidc_scopes: str = "openid profile"
     oidc_pkce: bool = Field(default=True, description="send a PKCE code challenge (S256)")
+    oidc_acr_values: str = Field(
+        default="", description="acr_values asked for at login, e.g. Suomi.fi's "
+        "http://ftn.ficora.fi/2017/loa2 (substantial)")
     oidc_hetu_claim: str = Field(
         default="nationalIdentificationNumber",
         description="claim carrying the henkilötunnus (Suomi.fi e-Identification's name)")

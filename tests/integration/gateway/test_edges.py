@@ -195,3 +195,15 @@ async def test_henkilotunnus_never_reaches_the_logs(stack: Stack,
     captured = capfd.readouterr()
     assert '"event": "failed"' in captured.out  # tracebacks are logged, without locals
     assert "952L" not in captured.out + captured.err
+
+
+async def test_login_endpoints_are_rate_limited_per_address(stack: Stack) -> None:
+    async with gateway_for(stack.gateway_settings(rate_per_second=0.5, rate_burst=3)) as gw:
+        statuses = [(await gw.client.post("/auth/dev-token", json={"user": "citizen-maija"})
+                     ).status_code for _ in range(5)]
+        assert statuses == [200, 200, 200, 429, 429]
+        r = await gw.client.get("/auth/dev-login")
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        async with client_for(gw.app, "127.0.0.2") as other:  # another address is not affected
+            assert (await other.post("/auth/dev-token", json={"user": "citizen-maija"})
+                    ).status_code == 200

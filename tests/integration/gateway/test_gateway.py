@@ -193,7 +193,15 @@ async def test_browser_login_with_cookie_and_csrf(gateway: Gateway) -> None:
     assert (await gateway.client.get("/api/v1/audit-log")).status_code == 200
     home = await gateway.client.get("/?lang=sv")
     assert 'lang="sv"' in home.text and "region_admin" in home.text
+    # logging out ends the session: the same token no longer works, not even as a bearer
+    token = gateway.client.cookies["seteli_session"]
+    r = await gateway.client.post("/auth/logout", data={"csrf": "wrong"})
+    assert r.status_code == 403
+    r = await gateway.client.post("/auth/logout", data={"csrf": new_csrf})
+    assert r.status_code == 303
     gateway.client.cookies.clear()
+    r = await gateway.client.get("/api/v1/audit-log", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401
 
 
 async def test_security_headers(gateway: Gateway, stack: Stack) -> None:

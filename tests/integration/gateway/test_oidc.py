@@ -34,6 +34,7 @@ async def test_citizen_logs_in_with_oidc(stack: Stack, idp: ServiceProcess) -> N
         assert start.status_code == 302
         authorize = start.headers["location"]
         assert authorize.startswith(idp.url + "/authorize")
+        assert "ui_locales=fi" in authorize and "code_challenge_method=S256" in authorize
         async with httpx.AsyncClient() as browser:
             back = await browser.get(authorize)  # the person authenticates at the provider
         assert back.status_code == 302

@@ -85,6 +85,18 @@ def test_remembered_sessions_still_expire() -> None:
         reader.read(token)
 
 
+def test_revoked_sessions_are_refused() -> None:
+    reader = SessionReader("s" * 40)
+    p = Principal(sub="admin-pirkanmaa", role=Role.region_admin, region="pirkanmaa")
+    token, other = issue_session(p, "s" * 40, 60), issue_session(p, "s" * 40, 61)
+    reader.read(token)
+    reader.revoke(token)
+    with pytest.raises(InvalidCredentials, match="ended"):
+        reader.read(token)
+    assert reader.read(other) == p  # another session of the same person goes on
+    reader.revoke("not-a-token")  # nothing to revoke, no error
+
+
 def test_session_memory_is_bounded() -> None:
     reader = SessionReader("s" * 40, max_entries=3)
     for i in range(10):
