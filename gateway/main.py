@@ -295,6 +295,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return [p for p in items if isinstance(p, dict) and "id" in p]
 
     @router.get("/auth/dev-users", tags=["auth"], response_model=list[DemoUserOut],
+                include_in_schema=bool(settings.dev_mode),
                 summary="Demo users: citizens, each region's admin, provider staff (dev mode)",
                 responses=problems(404))
     async def dev_users(request: Request) -> list[DemoUserOut]:
@@ -307,6 +308,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return users
 
     @router.post("/auth/dev-token", response_model=TokenOut, tags=["auth"],
+                 include_in_schema=bool(settings.dev_mode),
                  summary="A bearer token for a demo user or any role (dev mode only)",
                  description="Give `user` (from `GET /auth/dev-users`), or `role` with "
                  "`henkilotunnus` (citizen), `region` (region_admin) or `provider_id` "

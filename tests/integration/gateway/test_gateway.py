@@ -159,6 +159,9 @@ async def test_dev_mode_off_hides_dev_login(stack: Stack) -> None:
         assert (await gw.client.post("/auth/dev-token", json={"user": "citizen-maija"})
                 ).status_code == 404
         assert (await gw.client.get("/auth/dev-login")).status_code == 404
+        doc = (await gw.client.get("/openapi.json")).json()
+        assert not any(p.startswith("/auth/dev") for p in doc["paths"])
+        assert "/auth/dev-login" not in (await gw.client.get("/")).text
 
 
 async def test_browser_login_with_cookie_and_csrf(gateway: Gateway) -> None:
