@@ -207,3 +207,18 @@ async def test_login_endpoints_are_rate_limited_per_address(stack: Stack) -> Non
         async with client_for(gw.app, "127.0.0.2") as other:  # another address is not affected
             assert (await other.post("/auth/dev-token", json={"user": "citizen-maija"})
                     ).status_code == 200
+
+
+async def test_anonymous_callers_are_limited_by_address_and_principals_by_identity(
+        stack: Stack) -> None:
+    async with gateway_for(stack.gateway_settings(rate_per_second=0.5, rate_burst=3),
+                           address="192.0.2.10") as gw:
+        async with client_for(gw.app, "127.0.0.1") as local:
+            admin = await local.post("/auth/dev-token", json={"user": "admin-pirkanmaa"})
+            bearer = {"Authorization": f"Bearer {admin.json()['access_token']}"}
+        anonymous = [(await gw.client.get("/api/v1/regions")).status_code for _ in range(4)]
+        assert anonymous == [200, 200, 200, 429]
+        # the same address with an identity has the identity's own bucket
+        assert (await gw.client.get("/api/v1/regions", headers=bearer)).status_code == 200
+        async with client_for(gw.app, "192.0.2.11") as neighbour:
+            assert (await neighbour.get("/api/v1/regions")).status_code == 200

@@ -51,6 +51,40 @@ async def test_citizen_logs_in_with_oidc(stack: Stack, idp: ServiceProcess) -> N
         assert again.status_code in (401, 403)
 
 
+@pytest.fixture(scope="module")
+def admin_idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+    claims = {"seteli_admin_region": "pohjois-pohjanmaa", "name": "Alue Admin"}
+    proc = ServiceProcess("tests.fake_oidc:app", {"FAKE_OIDC_CLAIMS": json.dumps(claims)},
+                          tmp_path_factory.mktemp("idp-admin") / "idp.log")
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+async def test_region_admin_logs_in_with_oidc(stack: Stack, admin_idp: ServiceProcess) -> None:
+    settings = stack.gateway_settings(oidc_issuer=admin_idp.url, oidc_client_id="seteli",
+                                      oidc_client_secret="secret", dev_mode=False)
+    async with gateway_for(settings) as gw:
+        start = await gw.client.get("/auth/login?lang=sv")
+        assert "ui_locales=sv" in start.headers["location"]
+        async with httpx.AsyncClient() as browser:
+            back = await browser.get(start.headers["location"])
+        callback = urlparse(back.headers["location"])
+        done = await gw.client.get(f"{callback.path}?{callback.query}")
+        assert done.status_code == 303, done.text
+        # the session cookie works for the admin's own region's endpoints, with CSRF for writes
+        r = await gw.client.get("/api/v1/audit-log")
+        assert r.status_code == 200, r.text
+        r = await gw.client.post("/api/v1/accreditation-expiry-runs")
+        assert r.status_code == 403  # no CSRF header
+        csrf = gw.client.cookies["seteli_csrf"]
+        r = await gw.client.post("/api/v1/accreditation-expiry-runs",
+                                 headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 200, r.text
+        home = await gw.client.get("/")
+        assert "pohjois-pohjanmaa" in home.text
+
+
 def test_claims_to_principal() -> None:
     s = Settings(dev_mode=False)
     citizen = principal_from_claims({"nationalIdentificationNumber": "081181-9984"}, s)
