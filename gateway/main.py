@@ -94,6 +94,20 @@ def local_request(request: Request) -> bool:
     return not any(h in request.headers for h in ("forwarded", "x-forwarded-for", "x-real-ip"))
 
 
+def internal_request(request: Request) -> bool:
+    """A request from this machine or the private network, not relayed by a proxy: how a
+    metrics scraper calls, and how no one on the internet can (their requests come through the
+    load balancer, which adds forwarding headers)."""
+    client = request.client.host if request.client else ""
+    if any(h in request.headers for h in ("forwarded", "x-forwarded-for", "x-real-ip")):
+        return False
+    try:
+        address = ipaddress.ip_address(client.strip("[]"))
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private
+
+
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host.strip("[]"))
@@ -229,7 +243,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 detail=", ".join(f"{k}: {v}" for k, v in checks.items()))
 
     @router.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if not settings.metrics_public and not internal_request(request):
+            raise NotFound("no such page")
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @router.get("/openapi.json", include_in_schema=False)

@@ -120,6 +120,9 @@ class Settings(CommonSettings):
     auth_failure_rate_per_second: float = Field(
         default=1.0, description="failed credential checks allowed per client address")
     auth_failure_burst: int = Field(default=20, description="failed checks a client may burst")
+    metrics_public: bool = Field(
+        default=False, description="serve /metrics to anyone; by default only to loopback and "
+        "private-network callers that do not come through a proxy")
     cors_origins: list[str] = Field(default_factory=list,
                                     description="provider web origins allowed by CORS")
 

@@ -222,3 +222,14 @@ async def test_anonymous_callers_are_limited_by_address_and_principals_by_identi
         assert (await gw.client.get("/api/v1/regions", headers=bearer)).status_code == 200
         async with client_for(gw.app, "192.0.2.11") as neighbour:
             assert (await neighbour.get("/api/v1/regions")).status_code == 200
+
+
+async def test_metrics_are_for_the_private_network_only(stack: Stack) -> None:
+    # (a public address: the documentation ranges count as private to ipaddress)
+    async with gateway_for(stack.gateway_settings(), address="8.8.8.8") as gw:
+        assert (await gw.client.get("/metrics")).status_code == 404
+        async with client_for(gw.app, "10.0.3.7") as scraper:
+            r = await scraper.get("/metrics")
+            assert r.status_code == 200 and "seteli_gateway_rate_limited_total" in r.text
+            relayed = await scraper.get("/metrics", headers={"X-Forwarded-For": "203.0.113.20"})
+            assert relayed.status_code == 404
