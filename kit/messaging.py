@@ -24,7 +24,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -240,10 +240,22 @@ class OutboxRelay:
                 failures += 1
                 log.warning("outbox_publish_failed", error=repr(exc), failures=failures)
                 await asyncio.sleep(min(0.1 * 2**failures, 2.0))
+                await self._reprovision(js)
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+    async def _reprovision(self, js: JetStreamContext) -> None:
+        """A broker that came back without its store has no streams, and publishing to a
+        subject no stream takes never succeeds: provision them again (only while connected,
+        so an outage does not stall the retry loop)."""
+        if not self.link.connected:
+            return
+        try:
+            await asyncio.wait_for(ensure_streams(js, replicas=self.link.replicas), 10)
+        except Exception as exc:
+            log.warning("stream_provisioning_failed", error=repr(exc))
 
     async def publish_pending(self, js: JetStreamContext) -> tuple[int, bool]:
         """Publish one batch. Returns (published, batch_was_full)."""
@@ -330,19 +342,27 @@ class Consumer:
                 await self._task
 
     async def _subscribe(self, js: JetStreamContext) -> JetStreamContext.PullSubscription:
-        return await js.pull_subscribe(
-            STREAMS[self.stream],
-            durable=self.name,
-            stream=self.stream,
-            config=ConsumerConfig(
-                durable_name=self.name,
-                ack_policy=AckPolicy.EXPLICIT,
-                deliver_policy=DeliverPolicy.ALL,
-                max_deliver=self.max_deliver,
-                ack_wait=self.ack_wait,
-                max_ack_pending=1000,
-            ),
+        """Create the durable consumer, or bring an existing one to the current settings.
+
+        JetStream's own ``max_deliver`` is unlimited: the consumer decides when to give up
+        (after ``self.max_deliver`` deliveries, once the dead letter is safely written), so a
+        message is never dropped by the broker while it could be neither applied nor
+        dead-lettered (e.g. the database is down)."""
+        config = ConsumerConfig(
+            name=self.name,
+            durable_name=self.name,
+            filter_subject=STREAMS[self.stream],
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            max_deliver=-1,
+            ack_wait=self.ack_wait,
+            max_ack_pending=1000,
         )
+        try:
+            await js.add_consumer(self.stream, config)
+        except BadRequestError as exc:  # an existing durable whose config cannot change so
+            log.warning("consumer_config_not_updated", consumer=self.name, error=repr(exc))
+        return await js.pull_subscribe_bind(durable=self.name, stream=self.stream)
 
     async def lag(self) -> int | None:
         if self._sub is None:
@@ -391,49 +411,80 @@ class Consumer:
         try:
             envelope = Envelope.model_validate_json(msg.data)
             handler = self.handlers.get(envelope.type)
-            if handler is None:  # an event this consumer does not care about
-                await msg.ack()
-                return
-            applied = await self._apply(envelope, handler)
-            await msg.ack()
-            if applied:
-                metrics.EVENTS_APPLIED.labels(self.service, self.name).inc()
-            else:
-                metrics.EVENTS_REDELIVERED.labels(self.service, self.name).inc()
+            # None: an event this consumer does not care about
+            applied = None if handler is None else await self._apply(envelope, handler)
         except Exception as exc:
-            if deliveries >= self.max_deliver:
-                await self._dead_letter(msg, envelope, deliveries, exc)
-                await msg.term()
+            await self._failed(msg, envelope, deliveries, exc)
+            return
+        # Committed: if the ack is lost, the redelivery that follows is skipped by the inbox.
+        await self._answer(msg, "ack")
+        if applied is True:
+            metrics.EVENTS_APPLIED.labels(self.service, self.name).inc()
+        elif applied is False:
+            metrics.EVENTS_REDELIVERED.labels(self.service, self.name).inc()
+
+    async def _failed(
+        self, msg: Msg, envelope: Envelope | None, deliveries: int, exc: Exception
+    ) -> None:
+        delay = min(0.2 * 2**deliveries, 10.0)
+        if deliveries < self.max_deliver:
+            log.warning("event_failed", consumer=self.name, deliveries=deliveries, error=repr(exc))
+            await self._answer(msg, "nak", delay)
+            return
+        try:
+            await self._dead_letter(msg, envelope, deliveries, exc)
+        except Exception as dl_exc:  # e.g. the database is down: keep the message coming
+            log.error("dead_letter_failed", consumer=self.name, deliveries=deliveries,
+                      error=repr(exc), dead_letter_error=repr(dl_exc))
+            await self._answer(msg, "nak", delay)
+            return
+        await self._answer(msg, "term")
+
+    async def _answer(self, msg: Msg, verb: str, delay: float | None = None) -> None:
+        """Ack, nak or term. If the answer is lost, JetStream redelivers after ``ack_wait``."""
+        try:
+            if verb == "ack":
+                await msg.ack()
+            elif verb == "nak":
+                await msg.nak(delay=delay)
             else:
-                log.warning(
-                    "event_failed", consumer=self.name, deliveries=deliveries, error=repr(exc)
-                )
-                await msg.nak(delay=min(0.2 * 2**deliveries, 10.0))
+                await msg.term()
+        except Exception as exc:
+            log.warning("event_answer_lost", consumer=self.name, answer=verb, error=repr(exc))
+
+    async def _seen(self, s: AsyncSession, event_id: str) -> bool:
+        inbox = self.tables.inbox
+        found = await s.scalar(
+            select(inbox.c.event_id).where(
+                inbox.c.consumer == self.name, inbox.c.event_id == event_id
+            )
+        )
+        return found is not None
 
     async def _apply(self, envelope: Envelope, handler: Handler) -> bool:
-        inbox = self.tables.inbox
-        async with self.db.session() as s:
-            seen = await s.scalar(
-                select(inbox.c.event_id).where(
-                    inbox.c.consumer == self.name, inbox.c.event_id == envelope.id
+        """Apply and record in the inbox in one transaction. False: applied before."""
+        try:
+            async with self.db.session() as s:
+                if await self._seen(s, envelope.id):
+                    return False
+                await handler(s, envelope)
+                await s.execute(
+                    insert(self.tables.inbox).values(
+                        consumer=self.name,
+                        event_id=envelope.id,
+                        event_type=envelope.type,
+                        processed_at=datetime.now(UTC),
+                    )
                 )
-            )
-            if seen is not None:
-                return False
-            await handler(s, envelope)
-            await s.execute(
-                insert(inbox).values(
-                    consumer=self.name,
-                    event_id=envelope.id,
-                    event_type=envelope.type,
-                    processed_at=datetime.now(UTC),
-                )
-            )
-            try:
                 await s.commit()
-            except IntegrityError:  # applied concurrently by another replica
-                await s.rollback()
-                return False
+        except IntegrityError:
+            # Another replica applied the same event at the same time (PostgreSQL reports the
+            # conflict on the inbox key or on a row the handler writes, at insert or commit):
+            # a duplicate once its inbox row is there; otherwise the handler's own conflict.
+            async with self.db.reader() as s:
+                if await self._seen(s, envelope.id):
+                    return False
+            raise
         return True
 
     async def _dead_letter(
@@ -455,9 +506,15 @@ class Consumer:
                 "original": raw,
             },
         )
+        dead = self.tables.dead_letter
         async with self.db.session() as s:
+            recorded = await s.scalar(
+                select(dead.c.seq).where(dead.c.consumer == self.name, dead.c.event_id == event_id)
+            )
+            if recorded is not None:  # written before, but the term was lost
+                return
             await s.execute(
-                insert(self.tables.dead_letter).values(
+                insert(dead).values(
                     consumer=self.name,
                     event_id=event_id,
                     subject=msg.subject,
