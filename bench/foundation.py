@@ -5,9 +5,11 @@
    event written in the transaction, on SQLite and, when BENCH_POSTGRES_URL (or
    TEST_POSTGRES_URL) is set, PostgreSQL;
 3. a real use case for scale: a provider application in the registry (provider, accreditation,
-   audit and outbox rows);
-4. event latency through outbox → JetStream → inbox: for every event, the time from the outbox
-   row's creation (registry) to the inbox row's commit (voucher), idle and under load.
+   audit and outbox rows), on SQLite and, with a URL, on PostgreSQL;
+4. event latency through outbox → JetStream → inbox, registry to voucher on each backend: for
+   every event, from the outbox row's timestamp (taken in the registry's transaction) to the
+   inbox row's (taken in the voucher's), first idle (one event at a time), then for every
+   event of the provider-application load.
 
 Everything runs on 127.0.0.1: its own nats-server, the services as uvicorn processes (uvloop,
 httptools), the load from a separate process. Bounded: about 1–2 minutes in all.
@@ -25,6 +27,7 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from bare_app import create_schema
@@ -45,11 +48,11 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def event_latencies(registry_db: Database, voucher_db: Database) -> list[float]:
-    """Milliseconds from outbox row created to inbox row committed, per event."""
+    """Milliseconds from outbox row created to inbox row written, per event, in outbox order."""
     o, i = registry_tables.outbox, voucher_tables.inbox
     async with registry_db.reader() as s:
         created = {r.event_id: r.created_at for r in (await s.execute(
-            select(o.c.event_id, o.c.created_at))).all()}
+            select(o.c.event_id, o.c.created_at).order_by(o.c.seq))).all()}
     async with voucher_db.reader() as s:
         done = {r.event_id: r.processed_at for r in (await s.execute(
             select(i.c.event_id, i.c.processed_at))).all()}
@@ -91,6 +94,48 @@ def idle_events(registry_url: str, count: int) -> None:
             time.sleep(0.02)
 
 
+def event_pipeline(
+    base: dict[str, str], tmp: Path, label: str, registry_db: tuple[str, str | None],
+    voucher_db: tuple[str, str | None], *, seconds: float, concurrency: int, procs: list[Proc],
+) -> tuple[dict[str, Any], list[float], list[float]]:
+    """Registry and voucher processes on one backend: provider applications under load, and
+    the outbox → inbox latency of every event, idle (one at a time) and under that load."""
+    env = {**base, "REGISTRY_DATABASE_URL": registry_db[0],
+           "VOUCHER_DATABASE_URL": voucher_db[0]}
+    if registry_db[1]:
+        env["REGISTRY_DATABASE_SCHEMA"] = registry_db[1]
+    if voucher_db[1]:
+        env["VOUCHER_DATABASE_SCHEMA"] = voucher_db[1]
+    tag = label.lower()
+    registry = Proc("services.registry.main:app", env, tmp / f"registry-{tag}.log")
+    voucher = Proc("services.voucher.main:app", env, tmp / f"voucher-{tag}.log")
+    for proc in (registry, voucher):
+        procs.append(proc)
+        proc.start()
+
+    async def applied_latencies() -> list[float]:
+        # one event loop per call: the databases (asyncpg pools) live and die in it
+        reg_db = Database(registry_db[0], schema=registry_db[1])
+        vou_db = Database(voucher_db[0], schema=voucher_db[1])
+        try:
+            await wait_applied(reg_db, vou_db)
+            return await event_latencies(reg_db, vou_db)
+        finally:
+            await reg_db.dispose()
+            await vou_db.dispose()
+
+    try:
+        idle_events(registry.url, 200)
+        idle = asyncio.run(applied_latencies())
+        result = load(registry.url + "/providers", seconds=seconds, concurrency=concurrency,
+                      body="provider", seed=1)
+        loaded = asyncio.run(applied_latencies())[len(idle):]
+    finally:
+        registry.stop()
+        voucher.stop()
+    return result, idle, loaded
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="foundation benchmark")
     parser.add_argument("--seconds", type=float, default=8.0)
@@ -99,11 +144,13 @@ def main() -> None:
     pg_url = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL")
 
     rows: list[tuple[str, str]] = []
+    latencies: list[tuple[str, list[float]]] = []
     with tempfile.TemporaryDirectory(prefix="seteli-bench-") as tmp_s:
         tmp = Path(tmp_s)
         nats = NatsServer(tmp / "nats", log_file=tmp / "nats.log")
         nats.start()
         procs: list[Proc] = []
+        schema = f"bench_{int(time.time())}"
         try:
             base = {"NATS_URL": nats.url, "SETELI_ENV": "test", "REGISTRY_LOG_LEVEL": "WARNING",
                     "VOUCHER_LOG_LEVEL": "WARNING", "BARE_LOG_LEVEL": "WARNING",
@@ -117,7 +164,8 @@ def main() -> None:
                 else:
                     asyncio.run(create_schema(url))
                 proc = Proc("bare_app:app", env, tmp / f"bare-{label}.log")
-                procs.append(proc.start())
+                procs.append(proc)
+                proc.start()
                 return proc
 
             sqlite_bare = bare(f"sqlite+aiosqlite:///{tmp / 'bare.db'}", None, "sqlite")
@@ -130,7 +178,6 @@ def main() -> None:
                         load(sqlite_bare.url + "/notes-with-event", seconds=args.seconds,
                              concurrency=args.concurrency, body="note"))]
             sqlite_bare.stop()
-            schema = f"bench_{int(time.time())}"
             if pg_url:
                 pg_bare = bare(pg_url, schema, "pg")
                 inserts += [("bare INSERT (PostgreSQL)",
@@ -140,31 +187,28 @@ def main() -> None:
                              load(pg_bare.url + "/notes-with-event", seconds=args.seconds,
                                   concurrency=args.concurrency, body="note"))]
                 pg_bare.stop()
-                asyncio.run(_drop_schema(pg_url, schema))
 
-            reg_url = f"sqlite+aiosqlite:///{tmp / 'registry.db'}"
-            vou_url = f"sqlite+aiosqlite:///{tmp / 'voucher.db'}"
-            registry = Proc("services.registry.main:app",
-                            {**base, "REGISTRY_DATABASE_URL": reg_url}, tmp / "registry.log")
-            voucher = Proc("services.voucher.main:app",
-                           {**base, "VOUCHER_DATABASE_URL": vou_url}, tmp / "voucher.log")
-            procs += [registry.start(), voucher.start()]
-            reg_db, vou_db = Database(reg_url), Database(vou_url)
-
-            idle_events(registry.url, 200)
-            asyncio.run(wait_applied(reg_db, vou_db))
-            idle = asyncio.run(event_latencies(reg_db, vou_db))
-            before = len(idle)
-            inserts.append(("provider application (registry, SQLite)",
-                            load(registry.url + "/providers", seconds=args.seconds,
-                                 concurrency=args.concurrency, body="provider", seed=1)))
-            asyncio.run(wait_applied(reg_db, vou_db))
-            loaded = asyncio.run(event_latencies(reg_db, vou_db))[before:]
-            asyncio.run(reg_db.dispose())
-            asyncio.run(vou_db.dispose())
+            pairs: list[tuple[str, str, str | None, str, str | None]] = [
+                ("SQLite", f"sqlite+aiosqlite:///{tmp / 'registry.db'}", None,
+                 f"sqlite+aiosqlite:///{tmp / 'voucher.db'}", None)]
+            if pg_url:
+                pairs.append(("PostgreSQL", pg_url, f"{schema}_registry", pg_url,
+                              f"{schema}_voucher"))
+            for label, reg_url, reg_schema, vou_url, vou_schema in pairs:
+                result, idle, loaded = event_pipeline(
+                    base, tmp, label, (reg_url, reg_schema), (vou_url, vou_schema),
+                    seconds=args.seconds, concurrency=args.concurrency, procs=procs,
+                )
+                inserts.append((f"provider application (registry, {label})", result))
+                latencies.append((f"outbox→inbox latency, {label}, idle, one at a time", idle))
+                latencies.append((f"outbox→inbox latency, {label}, under the application load",
+                                  loaded))
         finally:
             for p in procs:
                 p.stop()
+            if pg_url:  # also after a failed run: no bench schema is left behind
+                for suffix in ("", "_registry", "_voucher"):
+                    asyncio.run(_drop_schema(pg_url, schema + suffix))
             nats.stop()
 
     def line(name: str, r: dict[str, float], ratio: str = "") -> tuple[str, str]:
@@ -174,9 +218,9 @@ def main() -> None:
     rows.append(line("hello JSON  GET /healthz", hello))
     for name, result in inserts:
         rows.append(line(name, result, f"= {result['req_per_s'] / hello['req_per_s']:.3f}x hello"))
-    for name, lat in (("idle, one at a time", idle), ("under the INSERT load", loaded)):
+    for name, lat in latencies:
         if lat:
-            rows.append((f"outbox→inbox latency, {name}",
+            rows.append((name,
                          f"p50 {statistics.median(lat):6.1f} ms  p99 {pct(lat, 99):7.1f} ms  "
                          f"(n={len(lat)})"))
     print(f"\nSeteli foundation benchmark — {machine()}, concurrency {args.concurrency}, "
