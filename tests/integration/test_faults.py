@@ -120,6 +120,29 @@ async def test_broker_back_without_its_store_gets_streams_and_pending_events(
             await eventually(caught_up, what="new consumer applies what the stream holds")
 
 
+async def test_running_consumer_follows_a_broker_that_lost_its_store(
+    db: DbFactory, broker: NatsServer
+) -> None:
+    """The voucher service was consuming when the store was lost: its durable consumer is
+    gone with the streams; it must subscribe again and apply what is published from then on."""
+    reg = registry_app(RegistrySettings(**common(broker, db.new("registry"))))
+    vou = voucher_app(VoucherSettings(**common(broker, db.new("voucher"))))
+    async with running(reg) as r, running(vou):
+        vou_db = vou.state.runtime.db
+        await write(r, range(3))
+
+        async def applied(n: int) -> bool:
+            return await downstream_counts(vou_db) == (n, n, n)
+
+        await eventually(lambda: applied(3), what="first events applied")
+        broker.kill()
+        shutil.rmtree(broker.store_dir / "jetstream")
+        await asyncio.to_thread(broker.start)
+        await write(r, range(3, 8))
+        await eventually(lambda: applied(8), timeout=30, what="consumer back on the new stream")
+        assert await outbox_counts(reg.state.runtime.db) == (8, 0)
+
+
 async def test_consumer_service_killed_mid_stream_converges_exactly_once(
     db: DbFactory, broker: NatsServer, tmp_path: Path
 ) -> None:
