@@ -209,3 +209,16 @@ async def test_database_down_on_the_last_delivery_keeps_the_event(database: Data
     await c._process(later)  # type: ignore[arg-type]
     assert later.calls == ["ack"]
     assert (await count(database, applied), await count(database, tables.dead_letter)) == (1, 0)
+
+
+async def test_dead_letter_written_once_when_the_term_is_lost(database: Database) -> None:
+    """The term after the dead letter is lost and the message comes back: still one dead
+    letter, one dead-letter event."""
+    c = consumer(database, Handler(failures=99), max_deliver=2)
+    env = envelope()
+    for delivery in (2, 3):
+        msg = ScriptedMsg(env.model_dump_json().encode(), num_delivered=delivery)
+        await c._process(msg)  # type: ignore[arg-type]
+        assert msg.calls == ["term"]
+    assert await count(database, tables.dead_letter) == 1
+    assert await count(database, tables.outbox) == 1
