@@ -40,6 +40,17 @@ class ProviderApplied(RegistryEvent):
     regions: list[str]
 
 
+class ProviderUpdated(RegistryEvent):
+    """The provider changed its public details (name, contact, description)."""
+
+    name = "provider.updated"
+
+    provider_id: str
+    business_id: str
+    legal_name: str
+    version: int
+
+
 class AccreditationEvent(RegistryEvent):
     """A change of one provider's accreditation in one region."""
 
@@ -105,6 +116,9 @@ class OfferingEvent(RegistryEvent):
     duration_days: int
     status: str  # published | withdrawn
     version: int
+    # Added in 1.1. Whether the offering can be chosen also depends on the provider's
+    # accreditation in the region: follow the accreditation events for that.
+    description: LocalizedText | None = None
 
 
 class OfferingPublished(OfferingEvent):

@@ -84,15 +84,16 @@ TITLES: dict[str, tuple[str, str, str]] = {
                              "Internationalisation"),
 }
 
-ALREADY = {409}
-
-
 def _ok(r: httpx.Response) -> bool:
-    """Done now, or done by an earlier run."""
-    if r.is_success or r.status_code in ALREADY:
+    """True when done now (or replayed from an earlier run with the same Idempotency-Key);
+    False when an earlier run did it already (a 409 for a state reached before, or a 422 for
+    an Idempotency-Key used on an earlier day with that day's dates); else an error."""
+    if r.is_success:
         return True
+    if r.status_code == 409:
+        return False
     if r.status_code == 422 and "Idempotency-Key" in r.text:
-        return True  # an earlier run on another day: the object exists
+        return False
     raise RuntimeError(f"demo data refused: {r.request.method} {r.request.url} "
                        f"{r.status_code} {r.text}")
 
@@ -114,9 +115,8 @@ async def load(client: httpx.AsyncClient, secret: str) -> None:
             "phone": "+358 40 123 4567", "website": f"https://demo{i}.example.fi",
             "description": {"fi": spec["desc"][0], "en": spec["desc"][1]},
             "regions": spec["regions"]})
-        if r.status_code == 409:
-            continue  # loaded by an earlier run
-        _ok(r)
+        if not _ok(r):
+            continue  # loaded by an earlier run whose answer is no longer kept
         pid = r.json()["id"]
         staff = auth(Principal(sub=f"demo-staff-{pid}", role=Role.provider, provider_id=pid))
         for region in spec["regions"]:

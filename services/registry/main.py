@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from kit.app import Job, Runtime, create_service_app
 from services.registry import service
-from services.registry.api import admin, catalogue, credentials, offerings, providers
+from services.registry.api import admin, catalogue, credentials, offerings, openapi, providers
 from services.registry.consumers import consumers
 from services.registry.models import metadata, tables
 from services.registry.settings import Settings
@@ -25,7 +25,7 @@ def jobs(rt: Runtime) -> list[Job]:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         settings=settings or Settings(),
         metadata=metadata,
         tables=tables,
@@ -38,6 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Providers, per-region accreditation, offerings, the service-type "
         "catalogue and provider API keys: the source of truth for who may be chosen.",
     )
+    openapi.install(app)
+    return app
 
 
 app = create_app()

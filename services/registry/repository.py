@@ -6,7 +6,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, RowMapping, and_, exists, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    and_,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.models import (
@@ -27,8 +38,12 @@ async def provider_by_business_id(s: AsyncSession, business_id: str) -> Provider
     return await s.scalar(select(Provider).where(Provider.business_id == business_id))
 
 
-async def provider(s: AsyncSession, provider_id: str) -> Provider | None:
-    return await s.get(Provider, provider_id)
+async def provider(s: AsyncSession, provider_id: str, *, for_update: bool = False
+                   ) -> Provider | None:
+    q = select(Provider).where(Provider.id == provider_id)
+    if for_update:
+        q = q.with_for_update()
+    return await s.scalar(q)
 
 
 async def accreditations(s: AsyncSession, provider_ids: Sequence[str]) -> list[Accreditation]:
@@ -39,13 +54,18 @@ async def accreditations(s: AsyncSession, provider_ids: Sequence[str]) -> list[A
 
 
 async def accreditation(
-    s: AsyncSession, provider_id: str, region: str, *, for_update: bool = False
+    s: AsyncSession, provider_id: str, region: str, *, for_update: bool = False,
+    for_share: bool = False,
 ) -> Accreditation | None:
+    """One accreditation; ``for_update`` locks it for a decision, ``for_share`` keeps decisions
+    out until this transaction ends (PostgreSQL; SQLite has one writer at a time anyway)."""
     q = select(Accreditation).where(
         Accreditation.provider_id == provider_id, Accreditation.region_code == region
     )
     if for_update:
         q = q.with_for_update()
+    elif for_share:
+        q = q.with_for_update(read=True)
     return await s.scalar(q)
 
 
@@ -120,10 +140,13 @@ async def offering(s: AsyncSession, offering_id: str, *, for_update: bool = Fals
     return await s.scalar(q)
 
 
+async def offerings_of(s: AsyncSession, provider_id: str) -> list[Offering]:
+    q = select(Offering).where(Offering.provider_id == provider_id).with_for_update()
+    return list((await s.scalars(q)).all())
+
+
 async def replace_offering_facets(s: AsyncSession, o: Offering) -> None:
     """Keep the search facet rows (municipalities, languages) equal to the offering's lists."""
-    from sqlalchemy import delete
-
     await s.execute(delete(OfferingMunicipality).where(OfferingMunicipality.offering_id == o.id))
     await s.execute(delete(OfferingLanguage).where(OfferingLanguage.offering_id == o.id))
     s.add_all(OfferingMunicipality(offering_id=o.id, municipality_code=m)
@@ -146,6 +169,11 @@ async def set_offerings_visibility(s: AsyncSession, provider_id: str, region: st
 
 @dataclass(frozen=True)
 class OfferingFilter:
+    """Search filters; ``everything`` drops the public-only condition (hidden and withdrawn
+    offerings too), for callers entitled to see them."""
+
+    provider_id: str | None = None
+    everything: bool = False
     region: str | None = None
     service_type: str | None = None
     municipality: str | None = None
@@ -162,13 +190,15 @@ SEARCH_COLUMNS = (
     Offering.id, Offering.provider_id, Offering.provider_name, Offering.region_code,
     Offering.service_type, Offering.title, Offering.description, Offering.municipalities,
     Offering.remote, Offering.languages, Offering.unit_price_cents, Offering.capacity,
-    Offering.next_start, Offering.duration_days, Offering.status, Offering.version,
-    Offering.updated_at,
+    Offering.next_start, Offering.duration_days, Offering.status, Offering.visible,
+    Offering.version, Offering.updated_at,
 )
 
 
 def _where(f: OfferingFilter) -> list[ColumnElement[bool]]:
-    cond: list[ColumnElement[bool]] = [Offering.visible.is_(True)]
+    cond: list[ColumnElement[bool]] = [] if f.everything else [Offering.visible.is_(True)]
+    if f.provider_id:
+        cond.append(Offering.provider_id == f.provider_id)
     if f.region:
         cond.append(Offering.region_code == f.region)
     if f.service_type:
@@ -209,6 +239,13 @@ async def search_offerings(
 async def api_keys(s: AsyncSession, provider_id: str) -> list[ApiKey]:
     q = select(ApiKey).where(ApiKey.provider_id == provider_id).order_by(ApiKey.created_at)
     return list((await s.scalars(q)).all())
+
+
+async def api_key(s: AsyncSession, key_id: str, *, for_update: bool = False) -> ApiKey | None:
+    q = select(ApiKey).where(ApiKey.id == key_id)
+    if for_update:
+        q = q.with_for_update()
+    return await s.scalar(q)
 
 
 async def api_key_by_prefix(s: AsyncSession, prefix: str) -> ApiKey | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -18,6 +18,7 @@ from pydantic import (
 
 from services.registry.domain.accreditation import Decision
 from services.registry.domain.business_id import normalise_business_id
+from services.registry.domain.calendar import MAX_START_AHEAD_DAYS, MAX_VALIDITY_DAYS, local_date
 from services.registry.domain.languages import ISO_639_1
 
 RegionCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{2,40}$")]
@@ -28,6 +29,11 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, m
 MAX_PRICE_CENTS = 10_000_000  # 100 000 €: above that a unit price is a typing error
 MAX_CAPACITY = 10_000
 MAX_DURATION_DAYS = 730
+
+
+def today() -> date:
+    """Today's date in Finland."""
+    return local_date(datetime.now(UTC))
 
 
 ShortStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -52,22 +58,20 @@ class LongText(BaseModel):
     en: LongStr | None = None
 
 
-class ProviderApplication(BaseModel):
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{5,30}$")]
+
+
+class ProviderDetails(BaseModel):
+    """What a provider tells about itself and may later change."""
+
     model_config = ConfigDict(extra="forbid")
 
-    business_id: str = Field(description="Finnish business ID (Y-tunnus), e.g. 2617416-4")
     legal_name: Name
     contact_name: Name
     contact_email: EmailStr
-    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{5,30}$")] | None = None
+    phone: Phone | None = None
     website: AnyHttpUrl | None = None
     description: LongText
-    regions: list[RegionCode] = Field(min_length=1, max_length=30)
-
-    @field_validator("business_id")
-    @classmethod
-    def _business_id(cls, v: str) -> str:
-        return normalise_business_id(v)
 
     @field_validator("website")
     @classmethod
@@ -75,6 +79,17 @@ class ProviderApplication(BaseModel):
         if v is not None and len(str(v)) > 300:
             raise ValueError("must be at most 300 characters")
         return v
+
+
+class ProviderApplication(ProviderDetails):
+    business_id: str = Field(description="Finnish business ID (Y-tunnus), e.g. 2617416-4")
+    regions: list[RegionCode] = Field(min_length=1, max_length=30,
+                                      description="the regions applied to, e.g. pirkanmaa")
+
+    @field_validator("business_id")
+    @classmethod
+    def _business_id(cls, v: str) -> str:
+        return normalise_business_id(v)
 
 
 class AccreditationOut(BaseModel):
@@ -96,6 +111,7 @@ class ProviderOut(BaseModel):
     website: str | None
     description: dict[str, str | None]
     created_at: datetime
+    version: int = Field(description="send as If-Match when changing the provider's details")
     accreditations: list[AccreditationOut]
 
 
@@ -110,7 +126,8 @@ class DecisionIn(BaseModel):
     decision: Literal["approve", "reject", "suspend", "reinstate", "revoke", "renew"]
     reason: Reason
     valid_until: date | None = Field(
-        default=None, description="required when approving or renewing; a date in the future"
+        default=None, description="required when approving or renewing: a date in the future, "
+        f"at most {MAX_VALIDITY_DAYS} days ahead; the accreditation holds through that day"
     )
 
     @model_validator(mode="after")
@@ -118,8 +135,13 @@ class DecisionIn(BaseModel):
         if self.decision in (Decision.approve, Decision.renew):
             if self.valid_until is None:
                 raise ValueError("valid_until is required when approving or renewing")
-            if self.valid_until <= date.today():
+            if self.valid_until <= today():
                 raise ValueError("valid_until must be in the future")
+            if self.valid_until > today() + timedelta(days=MAX_VALIDITY_DAYS):
+                raise ValueError(f"valid_until may be at most {MAX_VALIDITY_DAYS} days ahead")
+        elif self.valid_until is not None:
+            raise ValueError(f"valid_until belongs only to approve and renew, "
+                             f"not to {self.decision}")
         return self
 
 
@@ -217,8 +239,10 @@ class OfferingIn(BaseModel):
     @field_validator("next_start")
     @classmethod
     def _not_past(cls, v: date) -> date:
-        if v < date.today():
+        if v < today():
             raise ValueError("must be today or later")
+        if v > today() + timedelta(days=MAX_START_AHEAD_DAYS):
+            raise ValueError(f"must be at most {MAX_START_AHEAD_DAYS} days ahead")
         return v
 
     @model_validator(mode="after")
@@ -244,6 +268,8 @@ class OfferingOut(BaseModel):
     next_start: date
     duration_days: int
     status: str
+    visible: bool = Field(description="shown in the public search: published, and the provider "
+                          "approved in the region")
     version: int
     updated_at: datetime
 
@@ -278,7 +304,8 @@ class ApiKeyList(BaseModel):
 
 
 class VerifyIn(BaseModel):
-    api_key: Annotated[str, StringConstraints(max_length=200)]
+    api_key: Annotated[str, StringConstraints(max_length=4096)] = Field(
+        description="the key as the caller presented it; anything malformed is simply unknown")
 
 
 class VerifyOut(BaseModel):

@@ -1,14 +1,16 @@
 """Use cases of the registry: the only place that commits. Every state change writes its audit
-entry and its event (outbox) in the same transaction."""
+entry and its event (outbox) in the same transaction, so a refused request leaves nothing."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events import uuid7
@@ -22,6 +24,7 @@ from contracts.registry import (
     OfferingWithdrawn,
     PaymentMilestone,
     ProviderApplied,
+    ProviderUpdated,
     ServiceTypeAdded,
 )
 from kit import audit
@@ -37,6 +40,8 @@ from services.registry.domain.accreditation import (
     IllegalDecision,
     decide,
 )
+from services.registry.domain.calendar import has_expired, local_date
+from services.registry.domain.versioning import if_match_satisfied
 from services.registry.models import (
     Accreditation,
     ApiKey,
@@ -54,6 +59,7 @@ from services.registry.schemas import (
     OfferingIn,
     OfferingOut,
     ProviderApplication,
+    ProviderDetails,
     ProviderOut,
     ServiceTypeIn,
     ServiceTypeOut,
@@ -61,11 +67,16 @@ from services.registry.schemas import (
 
 
 class PreconditionFailed(Problem):
-    status, title = 412, "Precondition Failed"
+    status, title, type = 412, "Precondition Failed", "/problems/version-mismatch"
 
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today in Finland: dates in the registry are Finnish calendar dates."""
+    return local_date(now())
 
 
 def _scope(principal: Principal | None, route: str) -> str:
@@ -73,12 +84,9 @@ def _scope(principal: Principal | None, route: str) -> str:
 
 
 def _check_version(if_match: str | None, version: int) -> None:
-    if if_match is None:
-        return
-    wanted = if_match.strip().strip('W/').strip('"')
-    if wanted != str(version):
+    if not if_match_satisfied(if_match, version):
         raise PreconditionFailed(
-            f"the resource has changed (version {version}); reload it and try again"
+            f"the resource has changed (now version {version}); reload it and try again"
         )
 
 
@@ -92,6 +100,17 @@ def accreditation_out(a: Accreditation) -> AccreditationOut:
     )
 
 
+def is_own_provider(viewer: Principal | None, provider_id: str) -> bool:
+    return (viewer is not None and viewer.role is Role.provider
+            and viewer.provider_id == provider_id)
+
+
+def ensure_own_provider(principal: Principal, provider_id: str) -> None:
+    """Provider staff act only on their own provider; for anyone else it does not exist."""
+    if not is_own_provider(principal, provider_id):
+        raise NotFound("no such provider")
+
+
 def visible_accreditation(a: Accreditation, viewer: Principal | None, provider_id: str) -> bool:
     """Everyone sees approved accreditations; the provider itself sees all of its own; a
     region admin sees every accreditation in their region."""
@@ -99,7 +118,7 @@ def visible_accreditation(a: Accreditation, viewer: Principal | None, provider_i
         return True
     if viewer is None:
         return False
-    if viewer.role is Role.provider and viewer.provider_id == provider_id:
+    if is_own_provider(viewer, provider_id):
         return True
     return viewer.role is Role.region_admin and viewer.region == a.region_code
 
@@ -113,9 +132,15 @@ def provider_out(p: Provider, accs: list[Accreditation], viewer: Principal | Non
         id=p.id, business_id=p.business_id, legal_name=p.legal_name,
         contact_name=p.contact_name, contact_email=p.contact_email, phone=p.phone,
         website=p.website, description=p.description, created_at=p.created_at,
+        version=p.version,
         accreditations=[accreditation_out(a) for a in accs
                         if visible_accreditation(a, viewer, p.id)],
     )
+
+
+def _duplicate(business_id: str) -> Conflict:
+    return Conflict(f"a provider with business ID {business_id} has already applied",
+                    type="/problems/duplicate-business-id")
 
 
 async def apply(
@@ -124,14 +149,14 @@ async def apply(
 ) -> Outcome:
     async def work(s: AsyncSession) -> tuple[int, Any]:
         regions = sorted(set(application.regions))
-        for i, code in enumerate(application.regions):
-            if await repository.region(s, code) is None:
-                raise Unprocessable.field(f"regions.{i}", f"unknown region '{code}'")
+        errors = [FieldError(field=f"regions.{i}", message=f"unknown region '{code}'")
+                  for i, code in enumerate(application.regions)
+                  if await repository.region(s, code) is None]
+        if errors:
+            raise Unprocessable("; ".join(f"{e.field}: {e.message}" for e in errors),
+                                errors=errors)
         if await repository.provider_by_business_id(s, application.business_id):
-            raise Conflict(
-                f"a provider with business ID {application.business_id} has already applied",
-                type="/problems/duplicate-business-id",
-            )
+            raise _duplicate(application.business_id)
         t = now()
         p = Provider(
             id=str(uuid7()), business_id=application.business_id,
@@ -141,7 +166,12 @@ async def apply(
             description=application.description.model_dump(), created_at=t, version=1,
         )
         s.add(p)
-        await s.flush()  # the provider row first: accreditations refer to it
+        try:
+            await s.flush()  # the provider row first: accreditations refer to it
+        except IntegrityError as exc:
+            # Another application with this business ID committed between our check and
+            # our insert (PostgreSQL, concurrent requests): the same answer as above.
+            raise _duplicate(application.business_id) from exc
         accs = [Accreditation(provider_id=p.id, region_code=r, state="applied",
                               valid_until=None, decided_at=t, reason="", version=1)
                 for r in regions]
@@ -172,6 +202,54 @@ async def get_provider(db: Database, provider_id: str, viewer: Principal | None)
     return provider_out(p, accs, viewer)
 
 
+async def update_provider(
+    db: Database, provider_id: str, body: ProviderDetails, *, principal: Principal,
+    if_match: str | None,
+) -> ProviderOut:
+    """The provider changes its own details. The business ID never changes (a new business ID
+    is a new provider); a new name reaches the provider's offerings in the same transaction."""
+    ensure_own_provider(principal, provider_id)
+    async with db.session() as s:
+        p = await repository.provider(s, provider_id, for_update=True)
+        if p is None:
+            raise NotFound("no such provider")
+        _check_version(if_match, p.version)
+        renamed = p.legal_name != body.legal_name
+        changed = sorted(
+            name for name, value in (
+                ("legal_name", body.legal_name), ("contact_name", body.contact_name),
+                ("contact_email", str(body.contact_email)), ("phone", body.phone),
+                ("website", str(body.website) if body.website else None),
+                ("description", body.description.model_dump()))
+            if getattr(p, name) != value)
+        if changed:
+            old_name = p.legal_name
+            p.legal_name = body.legal_name
+            p.contact_name = body.contact_name
+            p.contact_email = str(body.contact_email)
+            p.phone = body.phone
+            p.website = str(body.website) if body.website else None
+            p.description = body.description.model_dump()
+            p.version += 1
+            await s.flush()
+            if renamed:
+                for o in await repository.offerings_of(s, provider_id):
+                    o.provider_name = p.legal_name
+                    o.search_text = search_text(o.title, o.description, p.legal_name)
+                await s.flush()
+            await audit.record(
+                s, audit_log, actor=principal, action="provider.updated",
+                subject_type="provider", subject_id=p.id, reason="details changed by provider",
+                details={"fields": changed} | ({"legal_name_before": old_name} if renamed else {}))
+            await add_event(s, tables, ProviderUpdated(
+                provider_id=p.id, business_id=p.business_id, legal_name=p.legal_name,
+                version=p.version), resource=p.id)
+        accs = await repository.accreditations(s, [provider_id])
+        out = provider_out(p, accs, principal)
+        await s.commit()
+    return out
+
+
 async def decide_accreditation(
     db: Database, provider_id: str, region: str, body: DecisionIn, *, principal: Principal,
     if_match: str | None, key: str | None,
@@ -185,9 +263,8 @@ async def decide_accreditation(
         if p is None or acc is None:
             raise NotFound("this provider has not applied in this region")
         _check_version(if_match, acc.version)
-        decision = Decision(body.decision)
-        await _transition(s, p, acc, decision, actor=principal, reason=body.reason,
-                          valid_until=body.valid_until)
+        await _transition(s, p, acc, Decision(body.decision), actor=principal,
+                          reason=body.reason, valid_until=body.valid_until)
         return 200, accreditation_out(acc).model_dump(mode="json")
 
     return await run_once(
@@ -217,7 +294,7 @@ async def _transition(
     await audit.record(
         s, audit_log, actor=actor, action=f"accreditation.{decision.value}",
         subject_type="provider", subject_id=p.id, region=acc.region_code, reason=reason,
-        details={"from": before.value, "to": after.value,
+        details={"from": before.value, "to": after.value, "version": acc.version,
                  "valid_until": acc.valid_until.isoformat() if acc.valid_until else None},
     )
     event_cls = ACCREDITATION_EVENTS[EVENT_OF[decision]]
@@ -229,12 +306,12 @@ async def _transition(
 
 
 async def apply_in_region(
-    db: Database, provider_id: str, region: str, *, principal: Principal
-) -> AccreditationOut:
+    db: Database, provider_id: str, region: str, *, principal: Principal, key: str | None,
+) -> Outcome:
     """A provider applies in one more region, or again after rejection or expiry."""
-    if principal.role is not Role.provider or principal.provider_id != provider_id:
-        raise NotFound("no such provider")
-    async with db.session() as s:
+    ensure_own_provider(principal, provider_id)
+
+    async def work(s: AsyncSession) -> tuple[int, Any]:
         p = await repository.provider(s, provider_id)
         if p is None:
             raise NotFound("no such provider")
@@ -255,19 +332,22 @@ async def apply_in_region(
         else:
             await _transition(s, p, acc, Decision.reapply, actor=principal,
                               reason="applied again")
-        out = accreditation_out(acc)
-        await s.commit()
-    return out
+        return 201, accreditation_out(acc).model_dump(mode="json")
+
+    return await run_once(db, tables, scope=_scope(principal, f"apply {provider_id}"), key=key,
+                          payload={"region": region}, work=work)
 
 
-async def expire_due(db: Database, *, today: date | None = None, region: str | None = None,
+async def expire_due(db: Database, *, on: date | None = None, region: str | None = None,
                      actor: Principal | None = None) -> int:
-    """Expire every approved or suspended accreditation whose valid_until has passed."""
-    today = today or date.today()
+    """Expire every approved or suspended accreditation whose ``valid_until`` has passed
+    (in Finland), each with its audit entry and event, all in one transaction."""
+    on = on or today()
     system = actor or Principal(sub="registry-expiry-job", role=Role.service)
     async with db.session() as s:
-        due = await repository.due_for_expiry(s, today, region)
+        due = await repository.due_for_expiry(s, on, region)
         for acc in due:
+            assert has_expired(acc.valid_until, on)
             p = await repository.provider(s, acc.provider_id)
             assert p is not None
             await _transition(s, p, acc, Decision.expire, actor=system,
@@ -289,12 +369,17 @@ async def add_service_type(db: Database, body: ServiceTypeIn, *, principal: Prin
                            key: str | None) -> Outcome:
     async def work(s: AsyncSession) -> tuple[int, Any]:
         if await repository.service_type(s, body.code):
-            raise Conflict(f"service type '{body.code}' exists already")
+            raise Conflict(f"service type '{body.code}' exists already",
+                           type="/problems/duplicate-service-type")
         scheme = [m.model_dump() for m in body.payment_scheme]
         t = ServiceType(code=body.code, name=body.name.model_dump(), payment_scheme=scheme,
                         created_at=now())
         s.add(t)
-        await s.flush()
+        try:
+            await s.flush()
+        except IntegrityError as exc:
+            raise Conflict(f"service type '{body.code}' exists already",
+                           type="/problems/duplicate-service-type") from exc
         await audit.record(s, audit_log, actor=principal, action="service_type.added",
                            subject_type="service_type", subject_id=t.code,
                            region=principal.region, reason="catalogue extended",
@@ -311,20 +396,22 @@ async def add_service_type(db: Database, body: ServiceTypeIn, *, principal: Prin
 # ------------------------------------------------------------------ offerings
 
 
-def offering_out(o: Offering, provider_name: str) -> OfferingOut:
+def offering_out(o: Offering) -> OfferingOut:
     return OfferingOut(
-        id=o.id, provider_id=o.provider_id, provider_name=provider_name, region=o.region_code,
-        service_type=o.service_type, title=o.title, description=o.description,
-        municipalities=o.municipalities, remote=o.remote, languages=o.languages,
-        unit_price_cents=o.unit_price_cents, capacity=o.capacity, next_start=o.next_start,
-        duration_days=o.duration_days, status=o.status, version=o.version,
-        updated_at=o.updated_at,
+        id=o.id, provider_id=o.provider_id, provider_name=o.provider_name,
+        region=o.region_code, service_type=o.service_type, title=o.title,
+        description=o.description, municipalities=o.municipalities, remote=o.remote,
+        languages=o.languages, unit_price_cents=o.unit_price_cents, capacity=o.capacity,
+        next_start=o.next_start, duration_days=o.duration_days, status=o.status,
+        visible=o.visible, version=o.version, updated_at=o.updated_at,
     )
 
 
-def _search_text(body: OfferingIn, provider_name: str) -> str:
-    parts = [provider_name, *(v for v in body.title.model_dump().values() if v),
-             *(v for v in body.description.model_dump().values() if v)]
+def search_text(title: dict[str, Any], description: dict[str, Any], provider_name: str) -> str:
+    """What free-text search looks in: the provider's name, the title and the description in
+    every language, lower-cased."""
+    parts = [provider_name, *(v for v in title.values() if v),
+             *(v for v in description.values() if v)]
     return " ".join(parts).lower()
 
 
@@ -352,6 +439,7 @@ def _offering_event(cls: type[OfferingEvent], o: Offering) -> OfferingEvent:
     return cls(
         offering_id=o.id, provider_id=o.provider_id, region=o.region_code,
         service_type=o.service_type, title=LocalizedText(**o.title),
+        description=LocalizedText(**o.description),
         municipalities=o.municipalities, remote=o.remote, languages=o.languages,
         unit_price_cents=o.unit_price_cents, capacity=o.capacity, next_start=o.next_start,
         duration_days=o.duration_days, status=o.status, version=o.version,
@@ -371,28 +459,30 @@ async def publish_offering(db: Database, body: OfferingIn, *, principal: Princip
     async def work(s: AsyncSession) -> tuple[int, Any]:
         await _validate_offering(s, body)
         p = await repository.provider(s, provider_id)
-        acc = await repository.accreditation(s, provider_id, body.region)
+        # Shared lock: a suspension decided meanwhile waits for this offering to exist, and
+        # then hides it with the provider's other offerings.
+        acc = await repository.accreditation(s, provider_id, body.region, for_share=True)
         if p is None or acc is None or acc.state != AccreditationState.approved:
             raise Conflict(f"the provider is not accredited in region '{body.region}'",
                            type="/problems/not-accredited")
         t = now()
+        title, description = body.title.model_dump(), body.description.model_dump()
         o = Offering(
             id=str(uuid7()), provider_id=provider_id, region_code=body.region,
-            service_type=body.service_type, title=body.title.model_dump(),
-            description=body.description.model_dump(),
+            service_type=body.service_type, title=title, description=description,
             municipalities=sorted(set(body.municipalities)),
             remote=body.remote, languages=body.languages,
             unit_price_cents=body.unit_price_cents, capacity=body.capacity,
             next_start=body.next_start, duration_days=body.duration_days, status="published",
             visible=True, provider_name=p.legal_name,
-            search_text=_search_text(body, p.legal_name), created_at=t, updated_at=t,
-            version=1,
+            search_text=search_text(title, description, p.legal_name), created_at=t,
+            updated_at=t, version=1,
         )
         s.add(o)
         await s.flush()
         await repository.replace_offering_facets(s, o)
         await add_event(s, tables, _offering_event(OfferingPublished, o), resource=o.id)
-        return 201, offering_out(o, p.legal_name).model_dump(mode="json")
+        return 201, offering_out(o).model_dump(mode="json")
 
     return await run_once(db, tables, scope=_scope(principal, "POST /offerings"), key=key,
                           payload=body.model_dump(mode="json"), work=work)
@@ -412,12 +502,12 @@ async def update_offering(db: Database, offering_id: str, body: OfferingIn, *,
         o = await _own_offering(s, offering_id, provider_id)
         _check_version(if_match, o.version)
         if o.status != "published":
-            raise Conflict("a withdrawn offering cannot be changed; publish a new one")
+            raise Conflict("a withdrawn offering cannot be changed; publish a new one",
+                           type="/problems/offering-withdrawn")
         if body.region != o.region_code:
-            raise Unprocessable.field("region", "an offering cannot move to another region")
+            raise Unprocessable.field("region", "an offering cannot move to another region; "
+                                      "withdraw it and publish a new one there")
         await _validate_offering(s, body)
-        p = await repository.provider(s, provider_id)
-        assert p is not None
         o.service_type = body.service_type
         o.title = body.title.model_dump()
         o.description = body.description.model_dump()
@@ -428,14 +518,13 @@ async def update_offering(db: Database, offering_id: str, body: OfferingIn, *,
         o.capacity = body.capacity
         o.next_start = body.next_start
         o.duration_days = body.duration_days
-        o.search_text = _search_text(body, p.legal_name)
-        o.provider_name = p.legal_name
+        o.search_text = search_text(o.title, o.description, o.provider_name)
         o.updated_at = now()
         o.version += 1
         await s.flush()
         await repository.replace_offering_facets(s, o)
         await add_event(s, tables, _offering_event(OfferingUpdated, o), resource=o.id)
-        out = offering_out(o, p.legal_name)
+        out = offering_out(o)
         await s.commit()
     return out
 
@@ -447,37 +536,66 @@ async def withdraw_offering(db: Database, offering_id: str, *, principal: Princi
         o = await _own_offering(s, offering_id, provider_id)
         _check_version(if_match, o.version)
         if o.status == "withdrawn":
-            raise Conflict("the offering is already withdrawn")
-        p = await repository.provider(s, provider_id)
-        assert p is not None
+            raise Conflict("the offering is already withdrawn",
+                           type="/problems/offering-withdrawn")
         o.status = "withdrawn"
         o.visible = False
         o.updated_at = now()
         o.version += 1
         await s.flush()
         await add_event(s, tables, _offering_event(OfferingWithdrawn, o), resource=o.id)
-        out = offering_out(o, p.legal_name)
+        out = offering_out(o)
         await s.commit()
     return out
+
+
+def can_see_offering(o: Offering, viewer: Principal | None) -> bool:
+    """The public sees visible offerings; the provider all of its own; a region admin every
+    offering in the region."""
+    if o.visible or is_own_provider(viewer, o.provider_id):
+        return True
+    return (viewer is not None and viewer.role is Role.region_admin
+            and viewer.region == o.region_code)
 
 
 async def get_offering(db: Database, offering_id: str, viewer: Principal | None) -> OfferingOut:
     async with db.reader() as s:
         o = await repository.offering(s, offering_id)
-    if o is None:
+    if o is None or not can_see_offering(o, viewer):
         raise NotFound("no such offering")
-    own = (viewer is not None and viewer.role is Role.provider
-           and viewer.provider_id == o.provider_id)
-    admin = (viewer is not None and viewer.role is Role.region_admin
-             and viewer.region == o.region_code)
-    if not (o.visible or own or admin):
-        raise NotFound("no such offering")
-    return offering_out(o, o.provider_name)
+    return offering_out(o)
+
+
+@dataclass(frozen=True)
+class SearchScope:
+    """Which offerings a search may return beyond the public ones."""
+
+    provider_id: str | None
+    region: str | None
+    everything: bool
+
+
+def search_scope(viewer: Principal | None, *, visibility: str, provider_id: str | None,
+                 region: str | None) -> SearchScope:
+    """``visibility=all`` (hidden and withdrawn offerings too) is for the provider's own staff,
+    over its own offerings, and for a region admin, over the region's offerings."""
+    if visibility == "public":
+        return SearchScope(provider_id, region, everything=False)
+    if viewer is not None and viewer.role is Role.provider and viewer.provider_id:
+        if provider_id not in (None, viewer.provider_id):
+            raise Forbidden("visibility=all covers only your own offerings")
+        return SearchScope(viewer.provider_id, region, everything=True)
+    if viewer is not None and viewer.role is Role.region_admin and viewer.region:
+        if region not in (None, viewer.region):
+            raise Forbidden("visibility=all covers only your own region")
+        return SearchScope(provider_id, viewer.region, everything=True)
+    raise Forbidden("visibility=all is for a provider's staff and region admins")
 
 
 # ------------------------------------------------------------------ API keys
 
 KEY_PREFIX = "stl_"
+MAX_KEY_LENGTH = 200
 
 
 def hash_key(secret: str, key: str) -> str:
@@ -489,20 +607,17 @@ def api_key_out(k: ApiKey) -> ApiKeyOut:
                      revoked_at=k.revoked_at)
 
 
-def _own_provider(principal: Principal, provider_id: str) -> None:
-    if principal.role is not Role.provider or principal.provider_id != provider_id:
-        raise NotFound("no such provider")
-
-
 async def create_api_key(db: Database, provider_id: str, name: str, *, principal: Principal,
                          secret: str, key: str | None) -> Outcome:
-    _own_provider(principal, provider_id)
+    ensure_own_provider(principal, provider_id)
     created: dict[str, str] = {}
 
     async def work(s: AsyncSession) -> tuple[int, Any]:
         if await repository.provider(s, provider_id) is None:
             raise NotFound("no such provider")
         prefix = secrets.token_hex(4)
+        while await repository.api_key_by_prefix(s, prefix) is not None:
+            prefix = secrets.token_hex(4)  # 32 bits: rare, but prefixes are unique
         plain = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
         k = ApiKey(id=str(uuid7()), provider_id=provider_id, name=name, prefix=prefix,
                    key_hash=hash_key(secret, plain), created_at=now(),
@@ -511,7 +626,7 @@ async def create_api_key(db: Database, provider_id: str, name: str, *, principal
         await s.flush()
         await audit.record(s, audit_log, actor=principal, action="api_key.created",
                            subject_type="provider", subject_id=provider_id,
-                           reason=f"key '{name}'", details={"prefix": prefix})
+                           reason=f"key '{name}'", details={"prefix": prefix, "key_id": k.id})
         created["key"] = plain
         # Stored for an idempotent retry without the secret: a lost first answer means the
         # key is revoked and a new one made, never that the secret is kept.
@@ -524,18 +639,26 @@ async def create_api_key(db: Database, provider_id: str, name: str, *, principal
     return outcome
 
 
+async def list_api_keys(db: Database, provider_id: str, *, principal: Principal
+                        ) -> list[ApiKeyOut]:
+    ensure_own_provider(principal, provider_id)
+    async with db.reader() as s:
+        return [api_key_out(k) for k in await repository.api_keys(s, provider_id)]
+
+
 async def revoke_api_key(db: Database, provider_id: str, key_id: str, *,
                          principal: Principal) -> ApiKeyOut:
-    _own_provider(principal, provider_id)
+    ensure_own_provider(principal, provider_id)
     async with db.session() as s:
-        k = await s.get(ApiKey, key_id)
+        k = await repository.api_key(s, key_id, for_update=True)
         if k is None or k.provider_id != provider_id:
             raise NotFound("no such API key")
         if k.revoked_at is None:
             k.revoked_at = now()
             await audit.record(s, audit_log, actor=principal, action="api_key.revoked",
                                subject_type="provider", subject_id=provider_id,
-                               reason=f"key '{k.name}'", details={"prefix": k.prefix})
+                               reason=f"key '{k.name}'",
+                               details={"prefix": k.prefix, "key_id": k.id})
         out = api_key_out(k)
         await s.commit()
     return out
@@ -544,16 +667,25 @@ async def revoke_api_key(db: Database, provider_id: str, key_id: str, *,
 _DUMMY_HASH = hash_key("dummy", "dummy")
 
 
+def key_prefix(plain: str) -> str | None:
+    """The visible prefix of a key shaped ``stl_<8 hex>_<secret>``, or None."""
+    if len(plain) > MAX_KEY_LENGTH or not plain.startswith(KEY_PREFIX):
+        return None
+    prefix, sep, rest = plain[len(KEY_PREFIX):].partition("_")
+    if not sep or not rest or len(prefix) != 8:
+        return None
+    return prefix
+
+
 async def verify_api_key(db: Database, plain: str, *, secret: str) -> ApiKey | None:
-    """The key's record if ``plain`` is a live key. Takes the same work whether the prefix is
-    unknown or the secret part is wrong."""
-    prefix = ""
-    if plain.startswith(KEY_PREFIX) and plain.count("_") >= 2:
-        prefix = plain[len(KEY_PREFIX):].split("_", 1)[0]
+    """The key's record if ``plain`` is a live key, else None. The answer and the work do not
+    tell apart an unknown prefix, a wrong secret or a revoked key: the keyed hash is always
+    computed and compared in constant time (against a dummy when the prefix is unknown)."""
+    prefix = key_prefix(plain)
     async with db.reader() as s:
-        k = await repository.api_key_by_prefix(s, prefix) if prefix else None
-    candidate = hash_key(secret, plain)
-    ok = hmac.compare_digest(candidate, k.key_hash if k else _DUMMY_HASH)
+        k = await repository.api_key_by_prefix(s, prefix or "-")
+    candidate = hash_key(secret, plain[:MAX_KEY_LENGTH])
+    ok = hmac.compare_digest(candidate, k.key_hash if k is not None else _DUMMY_HASH)
     if k is None or not ok or k.revoked_at is not None:
         return None
     return k

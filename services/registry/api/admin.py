@@ -1,3 +1,5 @@
+"""Region admins: the audit log of their region, and running the expiry job now."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -10,17 +12,25 @@ from kit.auth import require
 from kit.errors import problems
 from kit.pagination import Cursor, LimitQuery
 from services.registry import repository, service
+from services.registry.api.common import cursor_field
 from services.registry.schemas import AuditPage, ExpiryRun
 
 router = APIRouter(tags=["administration"])
 AdminDep = Annotated[Principal, Depends(require(Role.region_admin))]
 
 
-@router.get("/audit-log", response_model=AuditPage, responses=problems(401, 403),
-            summary="The region's audit log, newest first (region admins)")
+@router.get(
+    "/audit-log",
+    response_model=AuditPage,
+    summary="The region's audit log, newest first (region admins)",
+    description="Every accreditation decision in the admin's region with actor, role, "
+    "reason, time and the change it made. The log is append-only: the database refuses to "
+    "update or delete its rows.",
+    responses=problems(401, 403, 422),
+)
 async def audit_log(rt: RuntimeDep, principal: AdminDep, limit: LimitQuery = 50,
                     cursor: Annotated[str | None, Query(max_length=500)] = None) -> AuditPage:
-    before = Cursor.decode(cursor).get("before") if cursor else None
+    before = cursor_field(cursor, "before", int)
     async with rt.db.reader() as s:
         rows = await repository.audit_entries(s, region=principal.region, subject_id=None,
                                               before=before, limit=limit)
@@ -36,7 +46,10 @@ async def audit_log(rt: RuntimeDep, principal: AdminDep, limit: LimitQuery = 50,
     "/accreditation-expiry-runs",
     response_model=ExpiryRun,
     summary="Expire the region's accreditations past their valid_until now",
-    description="The same job also runs by itself every `REGISTRY_EXPIRY_INTERVAL_SECONDS`.",
+    description="Accreditations in the admin's region that are approved or suspended and "
+    "whose `valid_until` has passed (in Finnish time) become `expired`, each with an audit "
+    "entry and a `provider.expired` event; their offerings leave the search. The same job "
+    "runs by itself every `REGISTRY_EXPIRY_INTERVAL_SECONDS` for every region.",
     responses=problems(401, 403),
 )
 async def run_expiry(rt: RuntimeDep, principal: AdminDep) -> ExpiryRun:

@@ -1,15 +1,19 @@
+"""Provider API keys: created, listed and revoked by the provider's staff; verified for the
+gateway."""
+
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from contracts.principal import Principal, Role
 from kit.app import RuntimeDep
-from kit.auth import PrincipalDep, require
+from kit.auth import require
 from kit.errors import Unauthorized, problems
-from services.registry import repository, service
+from services.registry import service
+from services.registry.api.common import IdempotencyKey, OwnProviderDep, outcome_response
 from services.registry.schemas import (
     ApiKeyCreated,
     ApiKeyIn,
@@ -34,31 +38,43 @@ def _secret(rt: RuntimeDep) -> str:
     status_code=201,
     response_model=ApiKeyCreated,
     summary="Create an API key for the provider's systems",
-    description="The key is shown once, in this answer; only a keyed hash is stored. A retry "
-    "with the same `Idempotency-Key` returns the key's record without the secret.",
+    description="By the provider's own staff. The key (`stl_<prefix>_<secret>`) is shown "
+    "once, in this answer; only its HMAC-SHA256 under the service's secret and its visible "
+    "prefix are stored. A retry with the same `Idempotency-Key` returns the key's record "
+    "without the secret (`key` is empty): revoke it and make a new one if the first answer "
+    "was lost.",
     responses=problems(401, 404, 422),
 )
-async def create(provider_id: str, body: ApiKeyIn, rt: RuntimeDep, principal: PrincipalDep,
-                 idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-                 ) -> JSONResponse:
+async def create(provider_id: str, body: ApiKeyIn, rt: RuntimeDep, principal: OwnProviderDep,
+                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
     outcome = await service.create_api_key(rt.db, provider_id, body.name, principal=principal,
                                            secret=_secret(rt), key=idempotency_key)
-    return JSONResponse(outcome.body, status_code=outcome.status_code)
+    return outcome_response(outcome)
 
 
-@router.get("/providers/{provider_id}/api-keys", response_model=ApiKeyList,
-            summary="The provider's API keys (never the secrets)", responses=problems(401, 404))
-async def list_keys(provider_id: str, rt: RuntimeDep, principal: PrincipalDep) -> ApiKeyList:
-    service._own_provider(principal, provider_id)
-    async with rt.db.reader() as s:
-        keys = await repository.api_keys(s, provider_id)
-    return ApiKeyList(items=[service.api_key_out(k) for k in keys])
+@router.get(
+    "/providers/{provider_id}/api-keys",
+    response_model=ApiKeyList,
+    summary="The provider's API keys (never the secrets)",
+    description="By the provider's own staff: every key with its prefix, creation and "
+    "revocation time, oldest first.",
+    responses=problems(401, 404),
+)
+async def list_keys(provider_id: str, rt: RuntimeDep, principal: OwnProviderDep) -> ApiKeyList:
+    return ApiKeyList(items=await service.list_api_keys(rt.db, provider_id, principal=principal))
 
 
-@router.post("/providers/{provider_id}/api-keys/{key_id}/revocation", response_model=ApiKeyOut,
-             summary="Revoke an API key", responses=problems(401, 404))
+@router.post(
+    "/providers/{provider_id}/api-keys/{key_id}/revocation",
+    response_model=ApiKeyOut,
+    summary="Revoke an API key",
+    description="By the provider's own staff. The key stops working at once in the registry "
+    "(the gateway may remember a successful check for a few seconds). Revoking twice "
+    "changes nothing.",
+    responses=problems(401, 404),
+)
 async def revoke(provider_id: str, key_id: str, rt: RuntimeDep,
-                 principal: PrincipalDep) -> ApiKeyOut:
+                 principal: OwnProviderDep) -> ApiKeyOut:
     return await service.revoke_api_key(rt.db, provider_id, key_id, principal=principal)
 
 
@@ -66,7 +82,10 @@ async def revoke(provider_id: str, key_id: str, rt: RuntimeDep,
     "/internal/credentials/verify",
     response_model=VerifyOut,
     summary="Verify a provider API key (for the gateway)",
-    responses=problems(401, 403),
+    description="Only for the `service` role (the gateway). 200 with the key's provider for a "
+    "live key; 401 for anything else, without telling an unknown prefix from a wrong secret "
+    "or a revoked key.",
+    responses=problems(401, 403, 422),
     tags=["internal"],
 )
 async def verify(body: VerifyIn, rt: RuntimeDep,
