@@ -12,8 +12,8 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from services.registry.domain.accreditation import Decision
@@ -126,23 +126,27 @@ class DecisionIn(BaseModel):
     decision: Literal["approve", "reject", "suspend", "reinstate", "revoke", "renew"]
     reason: Reason
     valid_until: date | None = Field(
-        default=None, description="required when approving or renewing: a date in the future, "
-        f"at most {MAX_VALIDITY_DAYS} days ahead; the accreditation holds through that day"
+        default=None, validate_default=True,
+        description="required when approving or renewing: a date in the future, at most "
+        f"{MAX_VALIDITY_DAYS} days ahead; the accreditation holds through that day"
     )
 
-    @model_validator(mode="after")
-    def _valid_until(self) -> DecisionIn:
-        if self.decision in (Decision.approve, Decision.renew):
-            if self.valid_until is None:
-                raise ValueError("valid_until is required when approving or renewing")
-            if self.valid_until <= today():
-                raise ValueError("valid_until must be in the future")
-            if self.valid_until > today() + timedelta(days=MAX_VALIDITY_DAYS):
-                raise ValueError(f"valid_until may be at most {MAX_VALIDITY_DAYS} days ahead")
-        elif self.valid_until is not None:
-            raise ValueError(f"valid_until belongs only to approve and renew, "
-                             f"not to {self.decision}")
-        return self
+    @field_validator("valid_until")
+    @classmethod
+    def _valid_until(cls, v: date | None, info: ValidationInfo) -> date | None:
+        decision = info.data.get("decision")
+        if decision is None:
+            return v  # the decision itself is wrong: that error is enough
+        if decision in (Decision.approve, Decision.renew):
+            if v is None:
+                raise ValueError(f"is required to {decision}")
+            if v <= today():
+                raise ValueError("must be in the future")
+            if v > today() + timedelta(days=MAX_VALIDITY_DAYS):
+                raise ValueError(f"may be at most {MAX_VALIDITY_DAYS} days ahead")
+        elif v is not None:
+            raise ValueError(f"belongs only to approve and renew, not to {decision}")
+        return v
 
 
 class RegionApplication(BaseModel):
@@ -216,8 +220,10 @@ class OfferingIn(BaseModel):
     service_type: Annotated[str, StringConstraints(max_length=60)]
     title: ShortText
     description: LongText
-    municipalities: list[MunicipalityCode] = Field(default_factory=list, max_length=100)
-    remote: bool = False
+    remote: bool = Field(default=False, description="delivered remotely (too)")
+    municipalities: list[MunicipalityCode] = Field(
+        default_factory=list, max_length=100, validate_default=True,
+        description="where it is delivered: municipality codes of the region")
     languages: list[str] = Field(min_length=1, max_length=20)
     unit_price_cents: int = Field(gt=0, le=MAX_PRICE_CENTS)
     capacity: int = Field(ge=0, le=MAX_CAPACITY)
@@ -245,11 +251,12 @@ class OfferingIn(BaseModel):
             raise ValueError(f"must be at most {MAX_START_AHEAD_DAYS} days ahead")
         return v
 
-    @model_validator(mode="after")
-    def _somewhere(self) -> OfferingIn:
-        if not self.municipalities and not self.remote:
-            raise ValueError("give at least one municipality or remote delivery")
-        return self
+    @field_validator("municipalities")
+    @classmethod
+    def _somewhere(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        if not v and info.data.get("remote") is False:
+            raise ValueError("give at least one municipality, or remote delivery")
+        return v
 
 
 class OfferingOut(BaseModel):

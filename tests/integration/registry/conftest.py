@@ -10,10 +10,12 @@ import nats
 import pytest
 from fastapi import FastAPI
 from nats.js.errors import NotFoundError
+from sqlalchemy import func, select
 
 from contracts.events import Envelope
 from contracts.principal import Principal, Role, encode
 from services.registry.main import create_app
+from services.registry.models import metadata
 from services.registry.settings import Settings
 from tests.support import DbFactory, application, running
 
@@ -29,11 +31,17 @@ class Registry:
         return {"X-Seteli-Principal": encode(principal, self.secret)}
 
     def admin(self, region: str = "pirkanmaa") -> dict[str, str]:
-        return self.auth(Principal(sub=f"admin-{region}", role=Role.region_admin, region=region))
+        return self.auth_admin(f"admin-{region}", region)
+
+    def auth_admin(self, sub: str, region: str) -> dict[str, str]:
+        return self.auth(Principal(sub=sub, role=Role.region_admin, region=region))
 
     def staff(self, provider_id: str) -> dict[str, str]:
         return self.auth(Principal(sub=f"staff-{provider_id}", role=Role.provider,
                                    provider_id=provider_id))
+
+    def auth_citizen(self) -> dict[str, str]:
+        return self.auth(Principal(sub="citizen-1", role=Role.citizen, person_key="k" * 64))
 
     def service(self) -> dict[str, str]:
         return self.auth(Principal(sub="gateway", role=Role.service))
@@ -64,12 +72,27 @@ class Registry:
                                       headers=self.staff(provider_id))
 
     async def outbox_rows(self) -> int:
-        from sqlalchemy import func, select
+        return (await self.row_counts())["outbox"]
 
-        from services.registry.models import tables
-
+    async def row_counts(self) -> dict[str, int]:
+        """Rows in every table of the registry's database: equal before and after a refused
+        request when nothing was half-written."""
+        counts: dict[str, int] = {}
         async with self.app.state.runtime.db.reader() as s:
-            return int(await s.scalar(select(func.count()).select_from(tables.outbox)) or 0)
+            for name, table in metadata.tables.items():
+                counts[name] = int(await s.scalar(select(func.count()).select_from(table)) or 0)
+        return counts
+
+    async def snapshot(self) -> dict[str, Any]:
+        """Row counts plus the content of the rows a refused change could have touched."""
+        async with self.app.state.runtime.db.reader() as s:
+            rows = {
+                name: sorted(str(tuple(r)) for r in (await s.execute(select(table))).all())
+                for name, table in metadata.tables.items()
+                if name in ("provider", "accreditation", "offering", "api_key",
+                            "service_type", "offering_municipality", "offering_language")
+            }
+        return {"counts": await self.row_counts(), "rows": rows}
 
     async def published_events(self) -> list[Envelope]:
         """Every event, once the relay has published all that is committed."""

@@ -31,9 +31,13 @@ async def test_create_list_verify_revoke(registry: Registry) -> None:
 
     wrong_secret = key[:-4] + ("AAAA" if not key.endswith("AAAA") else "BBBB")
     unknown_prefix = "stl_00000000_" + key.split("_", 2)[2]
-    for bad in (wrong_secret, unknown_prefix, "garbage", ""):
+    malformed = ("garbage", "", "stl_", "stl__x", f"stl_{created['prefix']}_",
+                 f"stl_{created['prefix']}", key + "x" * 300, "x" * 4000)
+    for bad in (wrong_secret, unknown_prefix, *malformed):
         r = await registry.client.post(verify, json={"api_key": bad}, headers=registry.service())
         assert r.status_code == 401, bad
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["detail"] == "unknown or revoked API key"
 
     # only the gateway (service role) may verify
     r = await registry.client.post(verify, json={"api_key": key}, headers=registry.staff(pid))
@@ -41,11 +45,18 @@ async def test_create_list_verify_revoke(registry: Registry) -> None:
     r = await registry.client.post(verify, json={"api_key": key})
     assert r.status_code == 401
 
-    r = await registry.client.post(f"/providers/{pid}/api-keys/{created['id']}/revocation",
-                                   headers=registry.staff(pid))
+    revocation = f"/providers/{pid}/api-keys/{created['id']}/revocation"
+    r = await registry.client.post(revocation, headers=registry.staff(pid))
     assert r.status_code == 200 and r.json()["revoked_at"]
+    revoked_at = r.json()["revoked_at"]
     r = await registry.client.post(verify, json={"api_key": key}, headers=registry.service())
     assert r.status_code == 401
+    again = await registry.client.post(revocation, headers=registry.staff(pid))
+    assert again.status_code == 200 and again.json()["revoked_at"] == revoked_at
+    history = (await registry.client.get(f"/providers/{pid}/history",
+                                         headers=registry.staff(pid))).json()["items"]
+    assert [e["action"] for e in history[:2]] == ["api_key.revoked", "api_key.created"]
+    assert all(key not in str(e) for e in history)
 
 
 async def test_other_providers_cannot_touch_keys(registry: Registry) -> None:
@@ -57,13 +68,17 @@ async def test_other_providers_cannot_touch_keys(registry: Registry) -> None:
                          ("get", f"/providers/{a}/api-keys"),
                          ("post", f"/providers/{a}/api-keys/{created['id']}/revocation"),
                          ("post", f"/providers/{b}/api-keys/{created['id']}/revocation")):
-        kwargs = {"json": {"name": "x"}} if path.endswith("api-keys") and method == "post" else {}
+        body = {"name": "x"} if path.endswith("api-keys") and method == "post" else None
         r = await registry.client.request(method.upper(), path, headers=registry.staff(b),
-                                          **kwargs)
+                                          json=body)
         assert r.status_code == 404, (method, path, r.status_code)
         r = await registry.client.request(method.upper(), path, headers=registry.admin(),
-                                          **kwargs)
+                                          json=body)
         assert r.status_code == 404, (method, path, "admin")
+    # the key survived all of that
+    listed = (await registry.client.get(f"/providers/{a}/api-keys",
+                                        headers=registry.staff(a))).json()["items"]
+    assert [k["revoked_at"] for k in listed] == [None]
 
 
 async def test_idempotent_retry_never_returns_the_secret_again(registry: Registry) -> None:

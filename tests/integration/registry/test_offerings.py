@@ -102,11 +102,18 @@ BAD_OFFERINGS: list[tuple[str, dict[str, Any], str]] = [
     ("overlong title", {"title": {"fi": "x" * 201}}, "title.fi"),
     ("overlong description", {"description": {"fi": "x" * 4001}}, "description.fi"),
     ("no Finnish", {"title": {"en": "Coaching"}}, "title.fi"),
-    ("nowhere", {"municipalities": [], "remote": False}, "body"),
+    ("nowhere", {"municipalities": [], "remote": False}, "municipalities"),
     ("start in the past", {"next_start": "2020-01-01"}, "next_start"),
     ("unknown service type", {"service_type": "astrology"}, "service_type"),
     ("mass assignment of status", {"status": "withdrawn"}, "status"),
     ("duration zero", {"duration_days": 0}, "duration_days"),
+    ("price not an integer", {"unit_price_cents": 12.5}, "unit_price_cents"),
+    ("absurd capacity", {"capacity": 1_000_000}, "capacity"),
+    ("language not a code", {"languages": ["finnish"]}, "languages"),
+    ("Swedish text overlong", {"description": {"fi": "Kuvaus", "sv": "x" * 4001}},
+     "description.sv"),
+    ("start absurdly far", {"next_start": "2999-01-01"}, "next_start"),
+    ("unknown region", {"region": "atlantis", "municipalities": [], "remote": True}, "region"),
 ]
 
 
@@ -116,13 +123,14 @@ async def test_bad_offering_is_refused_naming_the_field(
     registry: Registry, case: str, change: dict[str, Any], field: str
 ) -> None:
     pid = await registry.accredited_provider(7)
-    rows = await registry.outbox_rows()
-    r = await registry.publish(pid, **change)
+    before = await registry.snapshot()
+    r = await registry.client.post("/offerings", json=offering_body(**change),
+                                   headers=registry.staff(pid) | {"Idempotency-Key": case})
     assert r.status_code == 422, (case, r.text)
     assert r.headers["content-type"] == "application/problem+json"
     fields = [e["field"] for e in r.json()["errors"]]
     assert any(f == field or f.startswith(field + ".") for f in fields), (case, fields)
-    assert await registry.outbox_rows() == rows  # nothing written, no event
+    assert await registry.snapshot() == before  # no row, no event, no idempotency record
     search = await registry.client.get("/offerings", params={"region": "pirkanmaa"})
     assert search.json()["total"] == 0
 
@@ -134,6 +142,11 @@ BAD_APPLICATIONS: list[tuple[str, dict[str, Any], str]] = [
     ("bad email", {"contact_email": "not-an-email"}, "contact_email"),
     ("overlong name", {"legal_name": "x" * 201}, "legal_name"),
     ("unknown region", {"regions": ["atlantis"]}, "regions.0"),
+    ("second region unknown", {"regions": ["pirkanmaa", "atlantis"]}, "regions.1"),
+    ("overlong description", {"description": {"fi": "x" * 4001}}, "description.fi"),
+    ("bad phone", {"phone": "call me maybe"}, "phone"),
+    ("missing contact", {"contact_name": ""}, "contact_name"),
+    ("business id with letters", {"business_id": "FI2617416-4x"}, "business_id"),
     ("no regions", {"regions": []}, "regions"),
     ("no Finnish description", {"description": {"sv": "Beskrivning"}}, "description.fi"),
     ("bad website", {"website": "not a url"}, "website"),
@@ -145,11 +158,15 @@ BAD_APPLICATIONS: list[tuple[str, dict[str, Any], str]] = [
 async def test_bad_application_is_refused_naming_the_field(
     registry: Registry, case: str, change: dict[str, Any], field: str
 ) -> None:
-    r = await registry.client.post("/providers", json=application(8) | change)
+    before = await registry.snapshot()
+    r = await registry.client.post("/providers", json=application(8) | change,
+                                   headers={"Idempotency-Key": case})
     assert r.status_code == 422, (case, r.text)
+    assert r.headers["content-type"] == "application/problem+json"
     fields = [e["field"] for e in r.json()["errors"]]
     assert field in fields, (case, fields)
-    assert await registry.outbox_rows() == 0
+    assert await registry.snapshot() == before
+    assert before["counts"]["outbox"] == before["counts"]["provider"] == 0
     assert (await registry.client.get("/providers", params={"state": "applied"},
                                       headers=registry.admin())).json()["items"] == []
 
