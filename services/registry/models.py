@@ -95,7 +95,9 @@ class Offering(Base):
         Index("ix_offering_visible_region_start", "visible", "region_code", "next_start", "id"),
         # Counting matches of the common filters from the index alone.
         Index("ix_offering_facets", "visible", "region_code", "service_type", "remote"),
-        Index("ix_offering_provider_region", "provider_id", "region_code"),
+        # One provider's offerings: public ones in search order, all of them for its staff,
+        # and those in one region when an accreditation changes.
+        Index("ix_offering_provider_start", "provider_id", "visible", "next_start", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -196,7 +197,8 @@ SEARCH_COLUMNS = (
 
 
 def _where(f: OfferingFilter) -> list[ColumnElement[bool]]:
-    cond: list[ColumnElement[bool]] = [] if f.everything else [Offering.visible.is_(True)]
+    # "visible = true" (not "IS TRUE"), so that PostgreSQL can use the visible-first indexes
+    cond: list[ColumnElement[bool]] = [] if f.everything else [Offering.visible == true()]
     if f.provider_id:
         cond.append(Offering.provider_id == f.provider_id)
     if f.region:

@@ -17,7 +17,8 @@ class Settings(ServiceSettings):
         description="HMAC secret for provider API key hashes; must be set in production",
     )
     expiry_interval_seconds: float = Field(
-        default=3600.0, description="how often accreditations past valid_until are expired"
+        default=300.0, description="how often accreditations past valid_until are expired "
+        "(one small query when nothing is due); the first run comes one interval after start"
     )
 
     @model_validator(mode="after")

@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from kit.errors import PROBLEM_JSON, ProblemDetail
 
 PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetail"}
+VALIDATION = "Unprocessable Content: each field at fault is named in `errors`"
 
 
 def problem_responses(doc: dict[str, Any]) -> dict[str, Any]:
@@ -23,8 +24,7 @@ def problem_responses(doc: dict[str, Any]) -> dict[str, Any]:
                 if status.isdigit() and int(status) >= 400:
                     response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
                     if response.get("description") == "Validation Error":
-                        response["description"] = "Unprocessable Content: the fields at "
-                        response["description"] += "fault are named in `errors`"
+                        response["description"] = VALIDATION
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     defs = ProblemDetail.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(defs.pop("$defs", {}))

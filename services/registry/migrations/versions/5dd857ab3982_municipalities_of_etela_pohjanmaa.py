@@ -2,7 +2,7 @@
 
 Revision ID: 5dd857ab3982
 Revises: c506735ac399
-Create Date: 2026-11-24 09:00:00.000000
+Create Date: 2026-11-23 08:00:00.000000
 """
 from collections.abc import Sequence
 

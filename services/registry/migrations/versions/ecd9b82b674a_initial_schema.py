@@ -11,8 +11,8 @@ from alembic import op
 
 from kit.audit import append_only_ddl
 
-# The seed as it stood when this revision was written; later changes to the catalogue or the
-# municipality list come as new revisions.
+# Seeds from domain/places.py as it stands. Later additions there also come as revisions that
+# insert only what is missing, so a fresh database and an upgraded one end up the same.
 from services.registry.domain.places import MUNICIPALITIES, REGIONS, SERVICE_TYPES
 
 
