@@ -18,8 +18,8 @@ from sqlalchemy import Column, String, Table, insert
 from contracts.events import EventPayload
 from kit.app import RuntimeDep, create_service_app
 from kit.db import Database
-from kit.messaging import add_event
 from kit.orm import new_metadata
+from kit.outbox import add_event
 from kit.settings import ServiceSettings
 from kit.tables import plumbing_tables
 

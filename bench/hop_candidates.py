@@ -9,7 +9,7 @@ import os
 from typing import Any
 
 import gateway.main
-from gateway.proxy import Client, UpstreamTimeout, UpstreamUnreachable
+from gateway.upstreams import Client, UpstreamTimeout, UpstreamUnreachable
 
 
 class AiosonicClient:

@@ -1,167 +1,237 @@
-"""Forwarding of ``/api/v1/...`` to the owning service through one pooled client.
+"""``/api/v1/...``: the public API, forwarded to the owning service (pure ASGI, in front of the
+FastAPI router: the hop is measured in bench/gateway_hop.py and every step here is on its path).
 
-Three interchangeable clients (our own HTTP/1.1 client on httptools, aiohttp, httpx);
-``bench/gateway_hop.py`` measures them side by side and the default is the fastest. Only
-idempotent methods are retried (once, on a connection failure); a timeout is a 504 and an
-unreachable service a 502, both problem+json (written by ``gateway.api``), never a hang.
+For each request: find the owning service; identify the caller (session token, API key or
+session cookie, see ``Gate.authenticate``); for a cookie, a write needs the CSRF header; take a
+token from the caller's bucket (429 + Retry-After when empty); read the body (413 above the
+limit); forward with a fresh principal token in ``X-Seteli-Principal`` (whatever the client
+sent under that name is dropped) and the request id; pass the answer back. A service that does
+not answer in time is a 504, one that cannot be reached a 502, credentials that cannot be
+checked a 503 — all problem+json.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Mapping
-from typing import Protocol
+from dataclasses import dataclass
 
-import aiohttp
-import httpx
-import yarl
+import structlog
+from prometheus_client import Counter
+from starlette.requests import Request, cookie_parser
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.h1client import ConnectionFailed, H1Client, RequestTimeout
+from contracts.principal import HEADER
+from gateway import csrf
+from gateway.identity import InvalidCredentials
+from gateway.ratelimit import RateLimiter
+from gateway.routing import ROUTES, owner
+from gateway.runtime import Gate
+from gateway.upstreams import (
+    HOP_BY_HOP,
+    STRIPPED_FROM_CLIENT,
+    UpstreamTimeout,
+    UpstreamUnreachable,
+    response_headers,
+)
+from kit.errors import problem_response
 
-HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
-    "transfer-encoding", "upgrade", "host", "content-length", "proxy-connection",
-})
-# Never passed on from the client: identity is the gateway's to assert (the principal token),
-# the request id and the forwarding headers are the gateway's to set, and the services answer
-# uncompressed so that the body can be passed on as it is.
-STRIPPED_FROM_CLIENT = frozenset({
-    "x-seteli-principal", "authorization", "cookie", "x-api-key", "x-csrf-token",
-    "x-request-id", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "forwarded",
-    "x-real-ip", "accept-encoding", "expect",
-})
-STRIPPED_FROM_UPSTREAM = frozenset({"x-request-id", "server", "date", "set-cookie"})
-IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+PREFIX = "/api/v1"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+PRINCIPAL_HEADER = HEADER.lower()
+RATE_LIMITED = Counter("seteli_gateway_rate_limited_total", "Requests refused with 429",
+                       ["reason"])
+UPSTREAM_FAILURES = Counter("seteli_gateway_upstream_failures_total",
+                            "Requests answered 502/504 because a service failed",
+                            ["service", "kind"])
+log = structlog.get_logger("gateway.proxy")
 
 
-class UpstreamTimeout(Exception):
+@dataclass(frozen=True)
+class RouteLabel:
+    """What the request-metrics middleware reads as the route template (bounded labels)."""
+
+    path: str
+
+
+LABELS = {resource: RouteLabel(f"{PREFIX}/{resource}") for resource in ROUTES}
+UNKNOWN = RouteLabel(f"{PREFIX}/unknown")
+
+
+class TooLarge(Exception):
     pass
 
 
-class UpstreamUnreachable(Exception):
-    pass
+class PublicApi:
+    def __init__(self, app: ASGIApp, *, gate: Gate) -> None:
+        self.app = app
+        self.gate = gate
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if not (path.startswith(PREFIX + "/") or path == PREFIX):
+            if path.startswith("/auth/"):
+                # logins and callbacks: limited per client address like anonymous API calls
+                client = scope.get("client")
+                wait = self.gate.limiter.take(f"ip:{client[0] if client else 'unknown'}")
+                if wait:
+                    RATE_LIMITED.labels("rate").inc()
+                    await self._problem(scope, receive, send, 429, "Too Many Requests",
+                                        "slow down: this address is over its request rate",
+                                        {"Retry-After": RateLimiter.retry_after(wait)})
+                    return
+            await self.app(scope, receive, send)
+            return
+        rest = path[len(PREFIX):]
+        target = owner(rest)
+        scope["route"] = LABELS.get(rest.lstrip("/").split("/", 1)[0], UNKNOWN)
+        if target is None or any(seg in (".", "..") for seg in rest.split("/")):
+            # (dot segments could be resolved on the way and reach a path that is not public)
+            await self._problem(scope, receive, send, 404, "Not Found",
+                                f"no such resource: {path}")
+            return
+        # Forward the path as the client encoded it, not decoded: %2F, %20 and the like stay
+        # what they were, and nothing decoded can break the request line.
+        raw: bytes = scope.get("raw_path") or path.encode()
+        raw = raw.split(b"?", 1)[0]
+        if raw.startswith(PREFIX.encode() + b"/"):
+            target = (target[0], raw[len(PREFIX):].decode("latin-1"))
+        method: str = scope["method"]
+        if method not in METHODS:
+            await self._problem(scope, receive, send, 405, "Method Not Allowed",
+                                f"{method} is not supported here",
+                                {"Allow": ", ".join(sorted(METHODS))})
+            return
+        await self._forward(scope, receive, send, *target)
 
-class Client(Protocol):
-    async def send(self, method: str, url: str, params: str, body: bytes,
-                   headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]: ...
+    async def _forward(self, scope: Scope, receive: Receive, send: Send, service: str,
+                       upstream_path: str) -> None:
+        gate, settings = self.gate, self.gate.settings
+        forwarded: dict[str, str] = {}
+        authorization = api_key = cookie_header = sent_csrf = None
+        declared_length = 0
+        for raw_name, raw_value in scope["headers"]:
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            if name == "authorization":
+                authorization = value
+            elif name == "x-api-key":
+                api_key = value
+            elif name == "cookie":
+                cookie_header = value if cookie_header is None else f"{cookie_header}; {value}"
+            elif name == "x-csrf-token":
+                sent_csrf = value
+            elif name == "content-length":
+                declared_length = int(value) if value.isdigit() else 0
+            if name in HOP_BY_HOP or name in STRIPPED_FROM_CLIENT:
+                continue
+            forwarded[name] = value if name not in forwarded else f"{forwarded[name]}, {value}"
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        cookies = cookie_parser(cookie_header) if cookie_header else {}
+        session_cookie = cookies.get(gate.session_cookie)
 
-    async def close(self) -> None: ...
-
-
-class H1Upstream:
-    def __init__(self, *, timeout: float, connect_timeout: float, pool_size: int,
-                 keepalive_seconds: float) -> None:
-        self.client = H1Client(timeout=timeout, connect_timeout=connect_timeout,
-                               pool_size=pool_size, keepalive_seconds=keepalive_seconds)
-
-    async def send(self, method: str, url: str, params: str, body: bytes,
-                   headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
+        # Who is calling. Failed checks are limited per client address, so that guessing API
+        # keys or tokens is slow and cannot flood the registry with verification calls.
+        presents = bool(authorization or api_key or session_cookie)
+        if presents and (wait := gate.auth_failures.wait(address)):
+            RATE_LIMITED.labels("auth_failures").inc()
+            await self._problem(scope, receive, send, 429, "Too Many Requests",
+                                "too many failed credential checks from this address",
+                                {"Retry-After": RateLimiter.retry_after(wait)})
+            return
         try:
-            return await self.client.send(method, url, params, body, headers)
-        except RequestTimeout as exc:
-            raise UpstreamTimeout from exc
-        except ConnectionFailed as exc:
-            raise UpstreamUnreachable from exc
-
-    async def close(self) -> None:
-        await self.client.close()
-
-
-class AiohttpClient:
-    def __init__(self, *, timeout: float, connect_timeout: float, pool_size: int,
-                 keepalive_seconds: float) -> None:
-        self.session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=pool_size, limit_per_host=pool_size,
-                                           keepalive_timeout=keepalive_seconds),
-            timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout),
-            auto_decompress=False,
-            skip_auto_headers=("User-Agent", "Accept-Encoding"),
-        )
-
-    async def send(self, method: str, url: str, params: str, body: bytes,
-                   headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
-        # already percent-encoded by the client: taken as it is, not re-quoted or normalised
-        full = yarl.URL(f"{url}?{params}" if params else url, encoded=True)
+            principal, by_cookie = await gate.authenticate(authorization, api_key,
+                                                           session_cookie)
+        except InvalidCredentials as exc:
+            gate.auth_failures.take(address)
+            await self._problem(scope, receive, send, 401, "Unauthorized", str(exc),
+                                {"WWW-Authenticate": "Bearer"})
+            return
+        except ConnectionError:
+            await self._problem(scope, receive, send, 503, "Service Unavailable",
+                                "credentials cannot be checked right now",
+                                {"Retry-After": "1"})
+            return
+        method: str = scope["method"]
+        if by_cookie and method in UNSAFE and not csrf.check(
+                settings.session_secret, cookie=cookies.get(gate.csrf_cookie), sent=sent_csrf,
+                session_cookie=session_cookie):
+            await self._problem(scope, receive, send, 403, "Forbidden",
+                                "a write with a session cookie needs the X-CSRF-Token header")
+            return
+        caller = principal.sub if principal is not None else f"ip:{address}"
+        if wait := gate.limiter.take(caller):
+            RATE_LIMITED.labels("rate").inc()
+            await self._problem(scope, receive, send, 429, "Too Many Requests",
+                                "slow down: this caller is over its request rate",
+                                {"Retry-After": RateLimiter.retry_after(wait)})
+            return
+        if declared_length > settings.max_body_bytes:
+            await self._too_large(scope, receive, send)
+            return
         try:
-            async with self.session.request(method, full, data=body or None,
-                                            headers=headers) as r:
-                content = await r.read()
-                return r.status, list(r.headers.items()), content
-        except TimeoutError as exc:
-            raise UpstreamTimeout from exc
-        except aiohttp.ClientError as exc:
-            raise UpstreamUnreachable from exc
+            body = await _read_body(receive, settings.max_body_bytes)
+        except TooLarge:
+            await self._too_large(scope, receive, send)
+            return
 
-    async def close(self) -> None:
-        await self.session.close()
-
-
-class HttpxClient:
-    def __init__(self, *, timeout: float, connect_timeout: float, pool_size: int,
-                 keepalive_seconds: float) -> None:
-        self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size,
-                                keepalive_expiry=keepalive_seconds),
-        )
-
-    async def send(self, method: str, url: str, params: str, body: bytes,
-                   headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
-        full = f"{url}?{params}" if params else url
+        rid = structlog.contextvars.get_contextvars().get("request_id")
+        if rid:
+            forwarded["x-request-id"] = rid
+        forwarded["x-forwarded-for"] = address
+        if principal is not None:
+            forwarded[PRINCIPAL_HEADER] = gate.tokens.token(principal)
+        query = scope["query_string"].decode("latin-1") if scope.get("query_string") else ""
+        assert gate.upstreams is not None
         try:
-            r = await self.client.request(method, full, content=body, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise UpstreamTimeout from exc
-        except httpx.TransportError as exc:
-            raise UpstreamUnreachable from exc
-        # httpx has decoded a compressed body: its encoding no longer applies
-        return (r.status_code, [(k, v) for k, v in r.headers.multi_items()
-                                if k.lower() != "content-encoding"], r.content)
+            status, headers, content = await gate.upstreams.send(
+                service, method, upstream_path, query, body, forwarded)
+        except UpstreamTimeout:
+            UPSTREAM_FAILURES.labels(service, "timeout").inc()
+            await self._problem(scope, receive, send, 504, "Gateway Timeout",
+                                f"the {service} service did not answer in time")
+            return
+        except UpstreamUnreachable:
+            UPSTREAM_FAILURES.labels(service, "unreachable").inc()
+            await self._problem(scope, receive, send, 502, "Bad Gateway",
+                                f"the {service} service is not reachable")
+            return
+        out = response_headers(headers)
+        if method != "HEAD" or not any(k == b"content-length" for k, _ in out):
+            out = [(k, v) for k, v in out if k != b"content-length"]
+            out.append((b"content-length", str(len(content)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": out})
+        await send({"type": "http.response.body",
+                    "body": content if method != "HEAD" else b""})
 
-    async def close(self) -> None:
-        await self.client.aclose()
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._problem(scope, receive, send, 413, "Content Too Large",
+                            f"request bodies are limited to {self.gate.settings.max_body_bytes} "
+                            "bytes")
 
-
-CLIENTS: dict[str, type[H1Upstream] | type[AiohttpClient] | type[HttpxClient]] = {
-    "h1": H1Upstream, "aiohttp": AiohttpClient, "httpx": HttpxClient}
-
-
-def make_client(kind: str, *, timeout: float, connect_timeout: float, pool_size: int,
-                keepalive_seconds: float = 4.0) -> Client:
-    """``keepalive_seconds`` stays below the services' own keep-alive timeout (uvicorn: 5 s) so
-    that a pooled connection is dropped here before the service closes it under a request."""
-    return CLIENTS[kind](timeout=timeout, connect_timeout=connect_timeout, pool_size=pool_size,
-                         keepalive_seconds=keepalive_seconds)
-
-
-class Upstreams:
-    """The services' base URLs and the one pooled client to them."""
-
-    def __init__(self, urls: Mapping[str, str], client: Client) -> None:
-        self.urls = dict(urls)
-        self.client = client
-
-    async def close(self) -> None:
-        await self.client.close()
-
-    async def send(self, service: str, method: str, path: str, query: str, body: bytes,
-                   headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
-        """One request to ``service``; idempotent methods are tried once more when the
-        connection fails (never after a timeout: the service may still be working on it)."""
-        url = self.urls[service] + path
-        attempts = 2 if method in IDEMPOTENT else 1
-        for attempt in range(attempts):
-            try:
-                return await self.client.send(method, url, query, body, headers)
-            except UpstreamUnreachable:
-                if attempt + 1 >= attempts:
-                    raise
-                await asyncio.sleep(0.05)
-        raise AssertionError("unreachable")  # pragma: no cover
+    async def _problem(self, scope: Scope, receive: Receive, send: Send, status: int,
+                       title: str, detail: str, headers: dict[str, str] | None = None) -> None:
+        response = problem_response(Request(scope), status=status, title=title, detail=detail,
+                                    headers=headers)
+        await response(scope, receive, send)
 
 
-def response_headers(upstream: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    """The upstream's response headers a client may see, as ASGI header pairs."""
-    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in upstream
-            if k.lower() not in HOP_BY_HOP and k.lower() not in STRIPPED_FROM_UPSTREAM]
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk: bytes = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -15,9 +15,9 @@ from gateway.identity import (
     PrincipalTokens,
     SessionReader,
 )
-from gateway.proxy import Upstreams
 from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
+from gateway.upstreams import Upstreams
 
 
 @dataclass

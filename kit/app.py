@@ -11,44 +11,26 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Any
 
 import structlog
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData
 
+from kit.broker import NatsLink
+from kit.consumer import Consumer
 from kit.db import Database
 from kit.errors import install_problem_handlers, problem_response
 from kit.logging import configure_logging
-from kit.messaging import Consumer, NatsLink, OutboxRelay
 from kit.middleware import RequestContextMiddleware
 from kit.migrate import upgrade
+from kit.outbox import OutboxRelay
+from kit.runtime import Runtime, RuntimeDep
 from kit.settings import ServiceSettings
 from kit.tables import PlumbingTables
-
-
-@dataclass
-class Runtime:
-    """What a running service holds: reached from routers through :func:`runtime`."""
-
-    settings: ServiceSettings
-    db: Database
-    tables: PlumbingTables
-    link: NatsLink
-    relay: OutboxRelay
-    consumers: list[Consumer] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def runtime(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
-    return rt
-
-
-RuntimeDep = Annotated[Runtime, Depends(runtime)]
 
 ConsumerFactory = Callable[[Runtime], Sequence[Consumer]]
 
@@ -199,3 +181,8 @@ def dead_letter_router() -> APIRouter:
         return {"items": [dict(r) for r in rows], "next_cursor": None}
 
     return router
+
+
+# Runtime and RuntimeDep live in kit.runtime; kept importable from here for existing services.
+__all__ = ["Job", "Runtime", "RuntimeDep", "create_service_app", "dead_letter_router",
+           "ops_router"]

@@ -1,5 +1,5 @@
 """Event handlers of the matching service. Each runs inside the inbox transaction of
-:class:`kit.messaging.Consumer`: it must only write through the session it is given."""
+:class:`kit.consumer.Consumer`: it must only write through the session it is given."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events import Envelope
 from contracts.registry import ProviderApplied
-from kit.app import Runtime
-from kit.messaging import Consumer
+from kit.consumer import Consumer
+from kit.runtime import Runtime
 from services.matching.models import ProviderView
 
 

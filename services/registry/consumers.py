@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kit.app import Runtime
-from kit.messaging import Consumer
+from kit.consumer import Consumer
+from kit.runtime import Runtime
 
 
 def consumers(rt: Runtime) -> Sequence[Consumer]:

@@ -31,7 +31,7 @@ from kit import audit
 from kit.db import Database
 from kit.errors import Conflict, FieldError, Forbidden, NotFound, Problem, Unprocessable
 from kit.idempotency import Outcome, run_once
-from kit.messaging import add_event
+from kit.outbox import add_event
 from services.registry import repository
 from services.registry.domain.accreditation import (
     EVENT_OF,

@@ -1,5 +1,5 @@
 """Event handlers of the voucher service. Each runs inside the inbox transaction of
-:class:`kit.messaging.Consumer`: it must only write through the session it is given."""
+:class:`kit.consumer.Consumer`: it must only write through the session it is given."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from contracts.registry import (
     OfferingWithdrawn,
     ProviderApplied,
 )
-from kit.app import Runtime
-from kit.messaging import Consumer
+from kit.consumer import Consumer
+from kit.runtime import Runtime
 from services.voucher.models import AccreditationView, OfferingView, ProviderView
 
 

@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events import Envelope
 from contracts.registry import ProviderApplied
+from kit.broker import NatsLink
+from kit.consumer import Consumer
 from kit.db import Database
-from kit.messaging import Consumer, NatsLink
 from kit.migrate import upgrade
 from services.voucher.consumers import on_provider_applied
 from services.voucher.main import create_app as voucher_app

@@ -1,4 +1,4 @@
-"""What :class:`kit.messaging.Consumer` does with one delivered message: apply + inbox in one
+"""What :class:`kit.consumer.Consumer` does with one delivered message: apply + inbox in one
 transaction then ack; nak with a delay on failure; dead letter (table + outbox) and term after
 ``max_deliver``. Driven with scripted messages on a real SQLite file, no broker."""
 
@@ -17,8 +17,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events import Envelope
+from kit.broker import NatsLink
+from kit.consumer import Consumer
 from kit.db import Database
-from kit.messaging import Consumer, NatsLink
 from kit.orm import new_metadata
 from kit.tables import plumbing_tables
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nats
 
-from kit.messaging import ensure_streams
+from kit.broker import ensure_streams
 from kit.natsserver import NatsServer
 
 

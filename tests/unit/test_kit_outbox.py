@@ -1,4 +1,4 @@
-"""The outbox side of :mod:`kit.messaging`: an event exists only if its transaction commits, the
+"""The outbox side of :mod:`kit.outbox`: an event exists only if its transaction commits, the
 relay is woken by commits, publishes in outbox order with ``Nats-Msg-Id`` = event id and marks
 only what JetStream acknowledged. A scripted JetStream stands in for the broker."""
 
@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from contracts.events import Envelope, EventPayload
+from kit.broker import NatsLink
 from kit.db import Database
-from kit.messaging import NatsLink, OutboxRelay, add_event
 from kit.orm import new_metadata
+from kit.outbox import OutboxRelay, add_event
 from kit.tables import plumbing_tables
 
 metadata = new_metadata()

@@ -7,8 +7,8 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
-from kit.app import RuntimeDep
 from kit.errors import NotFound, problems
+from kit.runtime import RuntimeDep
 from services.matching.models import ProviderView
 
 router = APIRouter(prefix="/internal/read-models", tags=["internal"])

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from contracts.principal import Principal, Role
-from kit.app import RuntimeDep
 from kit.auth import require
 from kit.errors import problems
 from kit.pagination import Cursor, LimitQuery
+from kit.runtime import RuntimeDep
 from services.registry import repository, service
 from services.registry.api.common import cursor_field
 from services.registry.schemas import AuditPage, ExpiryRun

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from contracts.principal import Principal, Role
-from kit.app import RuntimeDep
 from kit.auth import require
 from kit.errors import NotFound, problems
+from kit.runtime import RuntimeDep
 from services.registry import repository, service
 from services.registry.api.common import IdempotencyKey, outcome_response
 from services.registry.schemas import MunicipalityOut, RegionOut, ServiceTypeIn, ServiceTypeOut

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from contracts.principal import Principal, Role
-from kit.app import RuntimeDep
 from kit.auth import require
 from kit.errors import Unauthorized, problems
+from kit.runtime import RuntimeDep
 from services.registry import service
 from services.registry.api.common import IdempotencyKey, OwnProviderDep, outcome_response
 from services.registry.schemas import (

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import RowMapping
 
-from kit.app import RuntimeDep
 from kit.auth import OptionalPrincipalDep, PrincipalDep
 from kit.errors import Unprocessable, problems
 from kit.pagination import Cursor, LimitQuery
+from kit.runtime import RuntimeDep
 from services.registry import repository, service
 from services.registry.api.common import IdempotencyKey, IfMatch, outcome_response, tagged
 from services.registry.domain.languages import ISO_639_1

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from contracts.principal import Principal, Role
-from kit.app import RuntimeDep
 from kit.auth import OptionalPrincipalDep, PrincipalDep, require
 from kit.errors import Forbidden, NotFound, problems
 from kit.pagination import Cursor, LimitQuery
+from kit.runtime import RuntimeDep
 from services.registry import repository, service
 from services.registry.api.common import (
     IdempotencyKey,

@@ -1,0 +1,167 @@
+"""Forwarding of ``/api/v1/...`` to the owning service through one pooled client.
+
+Three interchangeable clients (our own HTTP/1.1 client on httptools, aiohttp, httpx);
+``bench/gateway_hop.py`` measures them side by side and the default is the fastest. Only
+idempotent methods are retried (once, on a connection failure); a timeout is a 504 and an
+unreachable service a 502, both problem+json (written by ``gateway.proxy``), never a hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Protocol
+
+import aiohttp
+import httpx
+import yarl
+
+from gateway.h1client import ConnectionFailed, H1Client, RequestTimeout
+
+HOP_BY_HOP = frozenset({
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
+    "transfer-encoding", "upgrade", "host", "content-length", "proxy-connection",
+})
+# Never passed on from the client: identity is the gateway's to assert (the principal token),
+# the request id and the forwarding headers are the gateway's to set, and the services answer
+# uncompressed so that the body can be passed on as it is.
+STRIPPED_FROM_CLIENT = frozenset({
+    "x-seteli-principal", "authorization", "cookie", "x-api-key", "x-csrf-token",
+    "x-request-id", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "forwarded",
+    "x-real-ip", "accept-encoding", "expect",
+})
+STRIPPED_FROM_UPSTREAM = frozenset({"x-request-id", "server", "date", "set-cookie"})
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+class UpstreamTimeout(Exception):
+    pass
+
+
+class UpstreamUnreachable(Exception):
+    pass
+
+
+class Client(Protocol):
+    async def send(self, method: str, url: str, params: str, body: bytes,
+                   headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]: ...
+
+    async def close(self) -> None: ...
+
+
+class H1Upstream:
+    def __init__(self, *, timeout: float, connect_timeout: float, pool_size: int,
+                 keepalive_seconds: float) -> None:
+        self.client = H1Client(timeout=timeout, connect_timeout=connect_timeout,
+                               pool_size=pool_size, keepalive_seconds=keepalive_seconds)
+
+    async def send(self, method: str, url: str, params: str, body: bytes,
+                   headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
+        try:
+            return await self.client.send(method, url, params, body, headers)
+        except RequestTimeout as exc:
+            raise UpstreamTimeout from exc
+        except ConnectionFailed as exc:
+            raise UpstreamUnreachable from exc
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+class AiohttpClient:
+    def __init__(self, *, timeout: float, connect_timeout: float, pool_size: int,
+                 keepalive_seconds: float) -> None:
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=pool_size, limit_per_host=pool_size,
+                                           keepalive_timeout=keepalive_seconds),
+            timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout),
+            auto_decompress=False,
+            skip_auto_headers=("User-Agent", "Accept-Encoding"),
+        )
+
+    async def send(self, method: str, url: str, params: str, body: bytes,
+                   headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
+        # already percent-encoded by the client: taken as it is, not re-quoted or normalised
+        full = yarl.URL(f"{url}?{params}" if params else url, encoded=True)
+        try:
+            async with self.session.request(method, full, data=body or None,
+                                            headers=headers) as r:
+                content = await r.read()
+                return r.status, list(r.headers.items()), content
+        except TimeoutError as exc:
+            raise UpstreamTimeout from exc
+        except aiohttp.ClientError as exc:
+            raise UpstreamUnreachable from exc
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+class HttpxClient:
+    def __init__(self, *, timeout: float, connect_timeout: float, pool_size: int,
+                 keepalive_seconds: float) -> None:
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size,
+                                keepalive_expiry=keepalive_seconds),
+        )
+
+    async def send(self, method: str, url: str, params: str, body: bytes,
+                   headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
+        full = f"{url}?{params}" if params else url
+        try:
+            r = await self.client.request(method, full, content=body, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeout from exc
+        except httpx.TransportError as exc:
+            raise UpstreamUnreachable from exc
+        # httpx has decoded a compressed body: its encoding no longer applies
+        return (r.status_code, [(k, v) for k, v in r.headers.multi_items()
+                                if k.lower() != "content-encoding"], r.content)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+CLIENTS: dict[str, type[H1Upstream] | type[AiohttpClient] | type[HttpxClient]] = {
+    "h1": H1Upstream, "aiohttp": AiohttpClient, "httpx": HttpxClient}
+
+
+def make_client(kind: str, *, timeout: float, connect_timeout: float, pool_size: int,
+                keepalive_seconds: float = 4.0) -> Client:
+    """``keepalive_seconds`` stays below the services' own keep-alive timeout (uvicorn: 5 s) so
+    that a pooled connection is dropped here before the service closes it under a request."""
+    return CLIENTS[kind](timeout=timeout, connect_timeout=connect_timeout, pool_size=pool_size,
+                         keepalive_seconds=keepalive_seconds)
+
+
+class Upstreams:
+    """The services' base URLs and the one pooled client to them."""
+
+    def __init__(self, urls: Mapping[str, str], client: Client) -> None:
+        self.urls = dict(urls)
+        self.client = client
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def send(self, service: str, method: str, path: str, query: str, body: bytes,
+                   headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
+        """One request to ``service``; idempotent methods are tried once more when the
+        connection fails (never after a timeout: the service may still be working on it)."""
+        url = self.urls[service] + path
+        attempts = 2 if method in IDEMPOTENT else 1
+        for attempt in range(attempts):
+            try:
+                return await self.client.send(method, url, query, body, headers)
+            except UpstreamUnreachable:
+                if attempt + 1 >= attempts:
+                    raise
+                await asyncio.sleep(0.05)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def response_headers(upstream: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """The upstream's response headers a client may see, as ASGI header pairs."""
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in upstream
+            if k.lower() not in HOP_BY_HOP and k.lower() not in STRIPPED_FROM_UPSTREAM]

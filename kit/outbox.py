@@ -1,0 +1,183 @@
+"""The outbox: events written in the transaction of the change, published after it commits.
+
+- :func:`add_event` writes the CloudEvents envelope to the outbox table in the caller's
+  transaction; an ``after_commit`` hook wakes the relay, so latency is not bound to polling;
+- :class:`OutboxRelay` publishes committed rows in order with ``Nats-Msg-Id`` = event id and
+  marks them sent only once JetStream has acknowledged them: a broker outage or a restart of
+  the service delays events but never loses them (JetStream's duplicate window, then the
+  consumers' inbox, make a repeat harmless).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+
+import structlog
+from nats.js import JetStreamContext
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from contracts.events import Envelope, EventPayload
+from kit import metrics
+from kit.broker import NatsLink, ensure_streams
+from kit.db import Database
+from kit.tables import PlumbingTables
+
+log = structlog.get_logger("kit.outbox")
+
+
+async def add_event(
+    session: AsyncSession,
+    tables: PlumbingTables,
+    payload: EventPayload,
+    *,
+    resource: str | None = None,
+) -> Envelope:
+    """Write ``payload`` to the outbox in the session's transaction. Published after commit."""
+    envelope = payload.envelope(resource=resource)
+    await write_outbox(session, tables, payload.subject(), envelope)
+    return envelope
+
+
+async def write_outbox(
+    session: AsyncSession, tables: PlumbingTables, subject: str, envelope: Envelope
+) -> None:
+    await session.execute(
+        insert(tables.outbox).values(
+            event_id=envelope.id,
+            subject=subject,
+            payload=envelope.model_dump_json(),
+            created_at=datetime.now(UTC),
+        )
+    )
+    session.sync_session.info["outbox_pending"] = True
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _wake_relay(session: Session) -> None:
+    if session.info.pop("outbox_pending", False):
+        wake = session.info.get("outbox_wakeup")
+        if wake is not None:
+            wake()
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows in order and marks them sent once JetStream has them."""
+
+    def __init__(
+        self,
+        db: Database,
+        tables: PlumbingTables,
+        link: NatsLink,
+        *,
+        service: str,
+        batch: int = 200,
+        poll_seconds: float = 0.5,
+    ) -> None:
+        self.db = db
+        self.tables = tables
+        self.link = link
+        self.service = service
+        self.batch = batch
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        db.set_session_info("outbox_wakeup", self.notify)
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.service}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def backlog(self) -> int:
+        async with self.db.reader() as s:
+            n = await s.scalar(
+                select(func.count()).select_from(self.tables.outbox).where(
+                    self.tables.outbox.c.published_at.is_(None)
+                )
+            )
+        return int(n or 0)
+
+    async def _run(self) -> None:
+        js = await self.link.wait()
+        failures = 0
+        while True:
+            try:
+                _sent, full = await self.publish_pending(js)
+                failures = 0
+                if full:
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                log.warning("outbox_publish_failed", error=repr(exc), failures=failures)
+                await asyncio.sleep(min(0.1 * 2**failures, 2.0))
+                await self._reprovision(js)
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+    async def _reprovision(self, js: JetStreamContext) -> None:
+        """A broker that came back without its store has no streams, and publishing to a
+        subject no stream takes never succeeds: provision them again (only while connected,
+        so an outage does not stall the retry loop)."""
+        if not self.link.connected:
+            return
+        try:
+            await asyncio.wait_for(ensure_streams(js, replicas=self.link.replicas), 10)
+        except Exception as exc:
+            log.warning("stream_provisioning_failed", error=repr(exc))
+
+    async def publish_pending(self, js: JetStreamContext) -> tuple[int, bool]:
+        """Publish one batch. Returns (published, batch_was_full)."""
+        t = self.tables.outbox
+        async with self.db.reader() as s:
+            rows = (
+                await s.execute(
+                    select(t.c.seq, t.c.event_id, t.c.subject, t.c.payload)
+                    .where(t.c.published_at.is_(None))
+                    .order_by(t.c.seq)
+                    .limit(self.batch)
+                )
+            ).all()
+        if not rows:
+            return 0, False
+        # Pipelined: all publishes go out on the one connection in order; acks come back async.
+        results = await asyncio.gather(
+            *(
+                js.publish(
+                    r.subject, r.payload.encode(), headers={"Nats-Msg-Id": r.event_id}, timeout=5
+                )
+                for r in rows
+            ),
+            return_exceptions=True,
+        )
+        done = [
+            r.seq
+            for r, res in zip(rows, results, strict=True)
+            if not isinstance(res, BaseException)
+        ]
+        if done:
+            async with self.db.session() as s:
+                await s.execute(
+                    update(t).where(t.c.seq.in_(done)).values(published_at=datetime.now(UTC))
+                )
+                await s.commit()
+            metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(done))
+        errors = [res for res in results if isinstance(res, BaseException)]
+        if errors:
+            raise errors[0]
+        return len(done), len(rows) == self.batch

@@ -1,0 +1,48 @@
+"""What a running service holds, reached from routers through :data:`RuntimeDep`, and the one
+call that builds a consumer of another service's stream from it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from kit.broker import NatsLink
+from kit.consumer import Consumer, Handler
+from kit.db import Database
+from kit.outbox import OutboxRelay
+from kit.settings import ServiceSettings
+from kit.tables import PlumbingTables
+
+
+@dataclass
+class Runtime:
+    """What a running service holds: reached from routers through :func:`runtime`."""
+
+    settings: ServiceSettings
+    db: Database
+    tables: PlumbingTables
+    link: NatsLink
+    relay: OutboxRelay
+    consumers: list[Consumer] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def consumer(self, name: str, *, stream: str, handlers: Mapping[str, Handler]) -> Consumer:
+        """A durable consumer ``name`` of ``stream`` that applies ``handlers`` (event type →
+        handler) in this service's database, with the service's delivery settings."""
+        s = self.settings
+        return Consumer(
+            name=name, stream=stream, handlers=handlers, db=self.db, tables=self.tables,
+            link=self.link, service=s.service_name, max_deliver=s.consumer_max_deliver,
+            ack_wait=s.consumer_ack_wait_seconds, batch=s.consumer_batch,
+        )
+
+
+def runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime)]
