@@ -66,7 +66,7 @@ def create_app() -> FastAPI:
             await s.commit()
         return {"id": nid}
 
-    return create_service_app(settings=Settings(), metadata=metadata, tables=tables,
+    return create_service_app(settings=Settings(), metadata=metadata, plumbing=tables,
                               migrations="", routers=[router], title="bare",
                               description="benchmark only", migrate_on_start=False)
 

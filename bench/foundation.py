@@ -38,8 +38,8 @@ from sqlalchemy import select
 
 from kit.db import Database
 from kit.natsserver import NatsServer
-from services.registry.models import tables as registry_tables
-from services.voucher.models import tables as voucher_tables
+from services.registry.models import plumbing as registry_tables
+from services.voucher.models import plumbing as voucher_tables
 
 
 def pct(values: list[float], p: float) -> float:

@@ -38,10 +38,11 @@ from kit.db import Database, normalise_url
 from kit.migrate import upgrade
 from kit.natsserver import NatsServer
 from kit.settings import DEV_PRINCIPAL_SECRET
-from services.registry import service
+from kit.versioning import IfMatch
 from services.registry.domain.places import MUNICIPALITIES, REGIONS, SERVICE_TYPES
-from services.registry.models import tables
+from services.registry.models import plumbing as tables
 from services.registry.schemas import DecisionIn, OfferingIn, ProviderApplication
+from services.registry.use_cases import accreditation, offerings, providers
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = str(ROOT / "services" / "registry" / "migrations")
@@ -78,17 +79,17 @@ async def seed(db: Database, n_offerings: int, rnd: random.Random) -> Seeded:
         region = regions[i % 3]
         bid = ytunnus(next(numbers))
         assert bid
-        applied = await service.apply(db, ProviderApplication.model_validate({
+        applied = await providers.apply(db, ProviderApplication.model_validate({
             "business_id": bid, "legal_name": f"{rnd.choice(WORDS).capitalize()} {i} Oy",
             "contact_name": "Bench", "contact_email": "bench@example.fi",
             "description": {"fi": "Kuormitustesti"}, "regions": [region]}),
             principal=None, key=None)
-        pid = applied.body["id"]
+        pid = applied.value.id
         admin = Principal(sub=f"bench-admin-{region}", role=Role.region_admin, region=region)
-        await service.decide_accreditation(
+        await accreditation.decide(
             db, pid, region, DecisionIn(decision="approve", reason="bench",
                                         valid_until=valid_until),
-            principal=admin, if_match=None, key=None)
+            principal=admin, if_match=IfMatch(), key=None)
         out.providers.append((pid, region))
 
     sem = asyncio.Semaphore(8)
@@ -107,19 +108,19 @@ async def seed(db: Database, n_offerings: int, rnd: random.Random) -> Seeded:
             "next_start": (date.today() + timedelta(days=rnd.randint(0, 180))).isoformat(),
             "duration_days": 42})
         async with sem:
-            published = await service.publish_offering(db, body, principal=staff, key=None)
+            published = await offerings.publish(db, body, principal=staff, key=None)
             if j % 25 == 0:
-                await service.withdraw_offering(db, published.body["id"], principal=staff,
-                                                if_match=None)
+                await offerings.withdraw(db, published.value.id, principal=staff,
+                                         if_match=IfMatch())
 
     await asyncio.gather(*(publish(j) for j in range(n_offerings)))
     for i, (pid, region) in enumerate(out.providers):
         if i % 10 == 9:
             admin = Principal(sub=f"bench-admin-{region}", role=Role.region_admin,
                               region=region)
-            await service.decide_accreditation(
+            await accreditation.decide(
                 db, pid, region, DecisionIn(decision="suspend", reason="bench"),
-                principal=admin, if_match=None, key=None)
+                principal=admin, if_match=IfMatch(), key=None)
     out.seconds = time.perf_counter() - started
     return out
 

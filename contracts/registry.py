@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
 from contracts.events import EventPayload
 
@@ -29,15 +29,6 @@ class PaymentMilestone(BaseModel):
 class RegistryEvent(EventPayload):
     service = "registry"
     name = "event"
-
-
-class ProviderApplied(RegistryEvent):
-    name = "provider.applied"
-
-    provider_id: str
-    business_id: str
-    legal_name: str
-    regions: list[str]
 
 
 class ProviderUpdated(RegistryEvent):
@@ -62,6 +53,33 @@ class AccreditationEvent(RegistryEvent):
     version: int = 1
     business_id: str = ""
     legal_name: str = ""
+
+
+class ProviderApplied(AccreditationEvent):
+    """A provider applied in a region for the first time: the first version (state
+    ``applied``) of that region's accreditation. Since 1.1 one event per region, with the
+    region in ``region`` and ``regions == [region]``; a 1.0 event lists in ``regions`` every
+    region of one application. ``regions`` never is the provider's whole set of regions: a
+    consumer that wants it keeps it from the accreditation events. Applying again after a
+    rejection or expiry is ``provider.reapplied``."""
+
+    name = "provider.applied"
+
+    region: str = ""
+    state: str = "applied"
+    business_id: str
+    legal_name: str
+    regions: list[str] = []
+
+    @model_validator(mode="after")
+    def _one_spelling(self) -> ProviderApplied:
+        if not self.regions and self.region:
+            self.regions = [self.region]
+        if not self.region and len(self.regions) == 1:
+            self.region = self.regions[0]
+        if not self.regions:
+            raise ValueError("an application names its region")
+        return self
 
 
 class ProviderAccredited(AccreditationEvent):
@@ -94,8 +112,8 @@ class ProviderReapplied(AccreditationEvent):
 
 ACCREDITATION_EVENTS: dict[str, type[AccreditationEvent]] = {
     cls.name: cls
-    for cls in (ProviderAccredited, ProviderRejected, ProviderSuspended, ProviderReinstated,
-                ProviderRevoked, ProviderExpired, ProviderReapplied)
+    for cls in (ProviderApplied, ProviderAccredited, ProviderRejected, ProviderSuspended,
+                ProviderReinstated, ProviderRevoked, ProviderExpired, ProviderReapplied)
 }
 
 

@@ -12,22 +12,25 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import MetaData
+from pydantic import Field
+from sqlalchemy import MetaData, select
 
+from kit import openapi
 from kit.broker import NatsLink
 from kit.consumer import Consumer
 from kit.db import Database
-from kit.errors import install_problem_handlers, problem_response
+from kit.errors import install_problem_handlers, problem_response, problems
 from kit.logging import configure_logging
 from kit.middleware import RequestContextMiddleware
 from kit.migrate import upgrade
 from kit.outbox import OutboxRelay
+from kit.pagination import CursorKind, CursorPosition, LimitQuery, paginate
 from kit.runtime import Runtime, RuntimeDep
 from kit.settings import ServiceSettings
 from kit.tables import PlumbingTables
@@ -65,7 +68,7 @@ def create_service_app(
     *,
     settings: ServiceSettings,
     metadata: MetaData,
-    tables: PlumbingTables,
+    plumbing: PlumbingTables,
     migrations: str,
     routers: Sequence[APIRouter],
     consumers: ConsumerFactory | None = None,
@@ -85,10 +88,10 @@ def create_service_app(
             await upgrade(db, migrations, service=service)
         link = NatsLink(settings.nats_url, name=service, replicas=settings.stream_replicas)
         relay = OutboxRelay(
-            db, tables, link, service=service,
+            db, plumbing, link, service=service,
             batch=settings.outbox_batch, poll_seconds=settings.outbox_poll_seconds,
         )
-        rt = Runtime(settings=settings, db=db, tables=tables, link=link, relay=relay)
+        rt = Runtime(settings=settings, db=db, plumbing=plumbing, link=link, relay=relay)
         rt.consumers = list(consumers(rt)) if consumers else []
         app.state.runtime = rt
         link.start()
@@ -120,6 +123,7 @@ def create_service_app(
     app.include_router(dead_letter_router())
     for r in routers:
         app.include_router(r)
+    openapi.install(app)
     return app
 
 
@@ -165,20 +169,32 @@ def ops_router() -> APIRouter:
     return router
 
 
+class DeadLetterPosition(CursorPosition):
+    before: int = Field(ge=1, le=2**63 - 1)
+
+
+DEAD_LETTERS = CursorKind("ops.dead-letters", DeadLetterPosition)
+
+
 def dead_letter_router() -> APIRouter:
     """``GET /ops/dead-letters``: events this service gave up on, newest first."""
     router = APIRouter(prefix="/ops", tags=["operations"])
 
-    @router.get("/dead-letters", summary="Events that failed max_deliver times")
-    async def dead_letters(rt: RuntimeDep, limit: int = 50) -> dict[str, Any]:
-        from sqlalchemy import select
-
-        t = rt.tables.dead_letter
+    @router.get("/dead-letters", summary="Events that failed max_deliver times",
+                responses=problems(422))
+    async def dead_letters(
+        request: Request, rt: RuntimeDep,
+        after: Annotated[DeadLetterPosition | None, Depends(DEAD_LETTERS.query)],
+        limit: LimitQuery = 50,
+    ) -> dict[str, Any]:
+        t = rt.plumbing.dead_letter
+        q = select(t).order_by(t.c.seq.desc()).limit(limit + 1)
+        if after is not None:
+            q = q.where(t.c.seq < after.before)
         async with rt.db.reader() as s:
-            rows = (
-                await s.execute(select(t).order_by(t.c.seq.desc()).limit(max(1, min(limit, 200))))
-            ).mappings().all()
-        return {"items": [dict(r) for r in rows], "next_cursor": None}
+            rows = [dict(r) for r in (await s.execute(q)).mappings().all()]
+        page = paginate(rows, limit, lambda r: DeadLetterPosition(before=r["seq"]))
+        return {"items": page.items, "next_cursor": DEAD_LETTERS.encode(request, page.next)}
 
     return router
 

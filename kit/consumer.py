@@ -44,7 +44,7 @@ class Consumer:
         stream: str,
         handlers: Mapping[str, Handler],
         db: Database,
-        tables: PlumbingTables,
+        plumbing: PlumbingTables,
         link: NatsLink,
         service: str,
         max_deliver: int = 5,
@@ -55,7 +55,7 @@ class Consumer:
         self.stream = stream
         self.handlers = handlers
         self.db = db
-        self.tables = tables
+        self.plumbing = plumbing
         self.link = link
         self.service = service
         self.max_deliver = max_deliver
@@ -185,7 +185,7 @@ class Consumer:
             log.warning("event_answer_lost", consumer=self.name, answer=verb, error=repr(exc))
 
     async def _seen(self, s: AsyncSession, event_id: str) -> bool:
-        inbox = self.tables.inbox
+        inbox = self.plumbing.inbox
         found = await s.scalar(
             select(inbox.c.event_id).where(
                 inbox.c.consumer == self.name, inbox.c.event_id == event_id
@@ -201,7 +201,7 @@ class Consumer:
                     return False
                 await handler(s, envelope)
                 await s.execute(
-                    insert(self.tables.inbox).values(
+                    insert(self.plumbing.inbox).values(
                         consumer=self.name,
                         event_id=envelope.id,
                         event_type=envelope.type,
@@ -238,7 +238,7 @@ class Consumer:
                 "original": raw,
             },
         )
-        dead = self.tables.dead_letter
+        dead = self.plumbing.dead_letter
         async with self.db.session() as s:
             recorded = await s.scalar(
                 select(dead.c.seq).where(dead.c.consumer == self.name, dead.c.event_id == event_id)
@@ -257,7 +257,7 @@ class Consumer:
                 )
             )
             await write_outbox(
-                s, self.tables, f"{DEAD_LETTER_ROOT}.{self.service}.{self.name}", dl
+                s, self.plumbing, f"{DEAD_LETTER_ROOT}.{self.service}.{self.name}", dl
             )
             await s.commit()
         metrics.DEAD_LETTERS.labels(self.service, self.name).inc()

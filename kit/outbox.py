@@ -32,22 +32,22 @@ log = structlog.get_logger("kit.outbox")
 
 async def add_event(
     session: AsyncSession,
-    tables: PlumbingTables,
+    plumbing: PlumbingTables,
     payload: EventPayload,
     *,
     resource: str | None = None,
 ) -> Envelope:
     """Write ``payload`` to the outbox in the session's transaction. Published after commit."""
     envelope = payload.envelope(resource=resource)
-    await write_outbox(session, tables, payload.subject(), envelope)
+    await write_outbox(session, plumbing, payload.subject(), envelope)
     return envelope
 
 
 async def write_outbox(
-    session: AsyncSession, tables: PlumbingTables, subject: str, envelope: Envelope
+    session: AsyncSession, plumbing: PlumbingTables, subject: str, envelope: Envelope
 ) -> None:
     await session.execute(
-        insert(tables.outbox).values(
+        insert(plumbing.outbox).values(
             event_id=envelope.id,
             subject=subject,
             payload=envelope.model_dump_json(),
@@ -71,7 +71,7 @@ class OutboxRelay:
     def __init__(
         self,
         db: Database,
-        tables: PlumbingTables,
+        plumbing: PlumbingTables,
         link: NatsLink,
         *,
         service: str,
@@ -79,7 +79,7 @@ class OutboxRelay:
         poll_seconds: float = 0.5,
     ) -> None:
         self.db = db
-        self.tables = tables
+        self.plumbing = plumbing
         self.link = link
         self.service = service
         self.batch = batch
@@ -103,8 +103,8 @@ class OutboxRelay:
     async def backlog(self) -> int:
         async with self.db.reader() as s:
             n = await s.scalar(
-                select(func.count()).select_from(self.tables.outbox).where(
-                    self.tables.outbox.c.published_at.is_(None)
+                select(func.count()).select_from(self.plumbing.outbox).where(
+                    self.plumbing.outbox.c.published_at.is_(None)
                 )
             )
         return int(n or 0)
@@ -143,7 +143,7 @@ class OutboxRelay:
 
     async def publish_pending(self, js: JetStreamContext) -> tuple[int, bool]:
         """Publish one batch. Returns (published, batch_was_full)."""
-        t = self.tables.outbox
+        t = self.plumbing.outbox
         async with self.db.reader() as s:
             rows = (
                 await s.execute(

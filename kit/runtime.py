@@ -13,6 +13,7 @@ from kit.broker import NatsLink
 from kit.consumer import Consumer, Handler
 from kit.db import Database
 from kit.outbox import OutboxRelay
+from kit.pagination import CursorSigner
 from kit.settings import ServiceSettings
 from kit.tables import PlumbingTables
 
@@ -23,18 +24,22 @@ class Runtime:
 
     settings: ServiceSettings
     db: Database
-    tables: PlumbingTables
+    plumbing: PlumbingTables
     link: NatsLink
     relay: OutboxRelay
     consumers: list[Consumer] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    cursors: CursorSigner = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cursors = CursorSigner(self.settings.principal_secret)
 
     def consumer(self, name: str, *, stream: str, handlers: Mapping[str, Handler]) -> Consumer:
         """A durable consumer ``name`` of ``stream`` that applies ``handlers`` (event type →
         handler) in this service's database, with the service's delivery settings."""
         s = self.settings
         return Consumer(
-            name=name, stream=stream, handlers=handlers, db=self.db, tables=self.tables,
+            name=name, stream=stream, handlers=handlers, db=self.db, plumbing=self.plumbing,
             link=self.link, service=s.service_name, max_deliver=s.consumer_max_deliver,
             ack_wait=s.consumer_ack_wait_seconds, batch=s.consumer_batch,
         )

@@ -7,11 +7,11 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from kit.app import Job, Runtime, create_service_app
-from services.registry import service
-from services.registry.api import admin, catalogue, credentials, offerings, openapi, providers
+from services.registry.api import admin, catalogue, credentials, offerings, providers
 from services.registry.consumers import consumers
-from services.registry.models import metadata, tables
+from services.registry.models import metadata, plumbing
 from services.registry.settings import Settings
+from services.registry.use_cases.accreditation import expire_due
 
 
 def jobs(rt: Runtime) -> list[Job]:
@@ -19,16 +19,16 @@ def jobs(rt: Runtime) -> list[Job]:
     assert isinstance(settings, Settings)
 
     async def expire(rt: Runtime) -> int:
-        return await service.expire_due(rt.db)
+        return await expire_due(rt.db)
 
     return [Job("expire-accreditations", settings.expiry_interval_seconds, expire)]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    app = create_service_app(
+    return create_service_app(
         settings=settings or Settings(),
         metadata=metadata,
-        tables=tables,
+        plumbing=plumbing,
         migrations=str(Path(__file__).parent / "migrations"),
         routers=[providers.router, offerings.router, catalogue.router, credentials.router,
                  admin.router],
@@ -38,8 +38,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Providers, per-region accreditation, offerings, the service-type "
         "catalogue and provider API keys: the source of truth for who may be chosen.",
     )
-    openapi.install(app)
-    return app
 
 
 app = create_app()

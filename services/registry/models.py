@@ -14,7 +14,7 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from kit.audit import audit_table
 from kit.orm import UTCDateTime, new_metadata
@@ -27,7 +27,7 @@ class Base(DeclarativeBase):
     metadata = metadata
 
 
-tables = plumbing_tables(metadata)
+plumbing = plumbing_tables(metadata)
 audit_log = audit_table(metadata)
 
 
@@ -36,6 +36,8 @@ class Region(Base):
 
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[dict[str, str]] = mapped_column(JSON)
+    municipalities: Mapped[list[Municipality]] = relationship(
+        viewonly=True, lazy="selectin", order_by="Municipality.code")
 
 
 class Municipality(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -21,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.registry.domain.accreditation import EXPIRABLE
 from services.registry.models import (
     Accreditation,
     ApiKey,
@@ -94,8 +96,10 @@ async def providers_page(
 async def due_for_expiry(
     s: AsyncSession, today: date, region: str | None
 ) -> list[Accreditation]:
+    """Accreditations in a state that can expire whose ``valid_until`` is before ``today``,
+    locked for the expiry."""
     q = select(Accreditation).where(
-        Accreditation.state.in_(("approved", "suspended")),
+        Accreditation.state.in_(sorted(EXPIRABLE)),
         Accreditation.valid_until < today,
     )
     if region:
@@ -157,24 +161,24 @@ async def replace_offering_facets(s: AsyncSession, o: Offering) -> None:
 
 
 async def set_offerings_visibility(s: AsyncSession, provider_id: str, region: str, *,
-                                   approved: bool) -> None:
-    """Keep ``offering.visible`` true exactly for published offerings of a provider approved in
-    the offering's region; called in the transaction that changes the accreditation."""
+                                   choosable: bool) -> None:
+    """Keep ``offering.visible`` true exactly for published offerings of a provider choosable
+    in the offering's region; called in the transaction that changes the accreditation."""
     await s.execute(
         update(Offering)
         .where(Offering.provider_id == provider_id, Offering.region_code == region)
-        .values(visible=and_(Offering.status == "published", literal(approved)))
+        .values(visible=and_(Offering.status == "published", literal(choosable)))
         .execution_options(synchronize_session=False)
     )
 
 
 @dataclass(frozen=True)
 class OfferingFilter:
-    """Search filters; ``everything`` drops the public-only condition (hidden and withdrawn
+    """Search filters; ``include_hidden`` drops the public-only condition (hidden and withdrawn
     offerings too), for callers entitled to see them."""
 
     provider_id: str | None = None
-    everything: bool = False
+    include_hidden: bool = False
     region: str | None = None
     service_type: str | None = None
     municipality: str | None = None
@@ -187,18 +191,19 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-SEARCH_COLUMNS = (
-    Offering.id, Offering.provider_id, Offering.provider_name, Offering.region_code,
-    Offering.service_type, Offering.title, Offering.description, Offering.municipalities,
-    Offering.remote, Offering.languages, Offering.unit_price_cents, Offering.capacity,
-    Offering.next_start, Offering.duration_days, Offering.status, Offering.visible,
-    Offering.version, Offering.updated_at,
-)
+# The API's name of a column where it differs from the table's.
+API_NAMES = {"region": "region_code"}
+
+
+def offering_columns(fields: Sequence[str]) -> list[ColumnElement[Any]]:
+    """The offering's columns named as the API names them."""
+    table = Offering.__table__
+    return [table.c[API_NAMES.get(name, name)].label(name) for name in fields]
 
 
 def _where(f: OfferingFilter) -> list[ColumnElement[bool]]:
     # "visible = true" (not "IS TRUE"), so that PostgreSQL can use the visible-first indexes
-    cond: list[ColumnElement[bool]] = [] if f.everything else [Offering.visible == true()]
+    cond: list[ColumnElement[bool]] = [] if f.include_hidden else [Offering.visible == true()]
     if f.provider_id:
         cond.append(Offering.provider_id == f.provider_id)
     if f.region:
@@ -221,11 +226,13 @@ def _where(f: OfferingFilter) -> list[ColumnElement[bool]]:
 
 
 async def search_offerings(
-    s: AsyncSession, f: OfferingFilter, *, after: tuple[date, str] | None, limit: int
+    s: AsyncSession, f: OfferingFilter, *, fields: Sequence[str],
+    after: tuple[date, str] | None, limit: int,
 ) -> tuple[list[RowMapping], int]:
-    """One page of public offerings in (next_start, id) order, and the number of matches."""
+    """One page (``limit + 1`` rows, of ``fields``) of offerings in (next_start, id) order, and
+    the number of matches."""
     cond = _where(f)
-    q = select(*SEARCH_COLUMNS).where(*cond)
+    q = select(*offering_columns(fields)).where(*cond)
     if after:
         start, oid = after
         q = q.where(or_(Offering.next_start > start,
@@ -263,6 +270,6 @@ async def audit_entries(
         q = q.where(audit_log.c.region == region)
     if subject_id:
         q = q.where(audit_log.c.subject_id == subject_id)
-    if before:
+    if before is not None:
         q = q.where(audit_log.c.seq < before)
     return [dict(r) for r in (await s.execute(q)).mappings().all()]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
+    AliasChoices,
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
@@ -13,10 +15,16 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 
-from services.registry.domain.accreditation import Decision
+from kit.pagination import CursorPosition
+from services.registry.domain.accreditation import (
+    ADMIN_ACTIONS,
+    Action,
+    sets_valid_until,
+)
 from services.registry.domain.business_id import normalise_business_id
 from services.registry.domain.calendar import MAX_START_AHEAD_DAYS, MAX_VALIDITY_DAYS, local_date
 from services.registry.domain.languages import ISO_639_1
@@ -92,8 +100,15 @@ class ProviderApplication(ProviderDetails):
         return normalise_business_id(v)
 
 
+# Response models read the ORM objects (from_attributes); the registry's tables name a
+# region ``region_code``, the API ``region``.
+FromRegionCode = Field(validation_alias=AliasChoices("region_code", "region"))
+
+
 class AccreditationOut(BaseModel):
-    region: str
+    model_config = ConfigDict(from_attributes=True)
+
+    region: str = FromRegionCode
     state: str
     valid_until: date | None
     decided_at: datetime
@@ -102,6 +117,8 @@ class AccreditationOut(BaseModel):
 
 
 class ProviderOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     business_id: str
     legal_name: str
@@ -112,7 +129,8 @@ class ProviderOut(BaseModel):
     description: dict[str, str | None]
     created_at: datetime
     version: int = Field(description="send as If-Match when changing the provider's details")
-    accreditations: list[AccreditationOut]
+    accreditations: list[AccreditationOut] = Field(
+        default_factory=list, description="those the caller may see")
 
 
 class ProviderPage(BaseModel):
@@ -120,10 +138,22 @@ class ProviderPage(BaseModel):
     next_cursor: str | None = None
 
 
+def _admin_action(action: Action) -> Action:
+    if action not in ADMIN_ACTIONS:
+        raise ValueError(f"must be one of {', '.join(sorted(ADMIN_ACTIONS))}")
+    return action
+
+
+AdminAction = Annotated[
+    Action, AfterValidator(_admin_action),
+    WithJsonSchema({"type": "string", "enum": sorted(ADMIN_ACTIONS)}),
+]
+
+
 class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    decision: Literal["approve", "reject", "suspend", "reinstate", "revoke", "renew"]
+    decision: AdminAction
     reason: Reason
     valid_until: date | None = Field(
         default=None, validate_default=True,
@@ -137,7 +167,7 @@ class DecisionIn(BaseModel):
         decision = info.data.get("decision")
         if decision is None:
             return v  # the decision itself is wrong: that error is enough
-        if decision in (Decision.approve, Decision.renew):
+        if sets_valid_until(decision):
             if v is None:
                 raise ValueError(f"is required to {decision}")
             if v <= today():
@@ -156,6 +186,8 @@ class RegionApplication(BaseModel):
 
 
 class AuditEntry(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     seq: int
     at: datetime
     actor: str
@@ -197,17 +229,23 @@ class ServiceTypeIn(BaseModel):
 
 
 class ServiceTypeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     code: str
     name: dict[str, str | None]
     payment_scheme: list[MilestoneIn]
 
 
 class MunicipalityOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     code: str
     name: dict[str, str]
 
 
 class RegionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     code: str
     name: dict[str, str]
     municipalities: list[MunicipalityOut]
@@ -260,10 +298,15 @@ class OfferingIn(BaseModel):
 
 
 class OfferingOut(BaseModel):
+    """An offering as the API shows it; the one list of its public fields (the search selects
+    these columns, the events take theirs from it)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     provider_id: str
     provider_name: str
-    region: str
+    region: str = FromRegionCode
     service_type: str
     title: dict[str, str | None]
     description: dict[str, str | None]
@@ -294,6 +337,8 @@ class ApiKeyIn(BaseModel):
 
 
 class ApiKeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     name: str
     prefix: str
@@ -323,3 +368,19 @@ class VerifyOut(BaseModel):
 
 class ExpiryRun(BaseModel):
     expired: int
+
+
+# Positions in the lists, carried by their signed cursors (kit.pagination).
+
+
+class ProviderPosition(CursorPosition):
+    after: str = Field(min_length=1, max_length=36)
+
+
+class AuditPosition(CursorPosition):
+    before: int = Field(ge=1, le=2**63 - 1)
+
+
+class OfferingPosition(CursorPosition):
+    start: date
+    id: str = Field(min_length=1, max_length=36)

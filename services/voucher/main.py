@@ -7,9 +7,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from kit.app import create_service_app
-from services.voucher.api import read_models
-from services.voucher.consumers import consumers
-from services.voucher.models import metadata, tables
+from services.voucher.consumers import REGISTRY, consumers
+from services.voucher.models import metadata, plumbing
 from services.voucher.settings import Settings
 
 
@@ -17,9 +16,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
         settings=settings or Settings(),
         metadata=metadata,
-        tables=tables,
+        plumbing=plumbing,
         migrations=str(Path(__file__).parent / "migrations"),
-        routers=[read_models.router],
+        routers=[REGISTRY.router()],
         consumers=consumers,
         title="Seteli voucher",
         description="Budgets, vouchers, choices, claims and payments.",

@@ -29,7 +29,7 @@ from kit.migrate import upgrade
 from services.voucher.consumers import on_provider_applied
 from services.voucher.main import create_app as voucher_app
 from services.voucher.models import ProviderView
-from services.voucher.models import tables as voucher_tables
+from services.voucher.models import plumbing as voucher_tables
 from services.voucher.settings import Settings as VoucherSettings
 from tests.integration.test_delivery import CONSUMER, counters, publish
 from tests.support import DbFactory, DbTarget, eventually, running
@@ -178,7 +178,7 @@ async def test_replicas_racing_on_one_event_apply_it_once(db: DbFactory) -> None
 
     replicas = [
         Consumer(name=CONSUMER, stream="REGISTRY", handlers={ProviderApplied.event_type():
-                 slow_handler}, db=d, tables=voucher_tables,
+                 slow_handler}, db=d, plumbing=voucher_tables,
                  link=NatsLink("nats://127.0.0.1:1", "unused"), service="voucher")
         for d in databases
     ]

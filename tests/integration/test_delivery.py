@@ -16,7 +16,7 @@ from contracts.events import Envelope
 from contracts.registry import ProviderApplied
 from services.voucher.main import create_app as voucher_app
 from services.voucher.models import ProviderView
-from services.voucher.models import tables as voucher_tables
+from services.voucher.models import plumbing as voucher_tables
 from services.voucher.settings import Settings as VoucherSettings
 from tests.support import DbFactory, eventually, running
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
+from pydantic import BaseModel
 from sqlalchemy import Column, Integer, String, Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,13 +39,18 @@ async def database(db: DbFactory) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+class Thing(BaseModel):
+    id: int
+    name: str
+
+
 def creator(name: str, delay: float = 0.0):  # type: ignore[no-untyped-def]
-    async def work(s: AsyncSession) -> tuple[int, Any]:
+    async def work(s: AsyncSession) -> Thing:
         result = await s.execute(insert(thing).values(name=name).returning(thing.c.id))
         new_id = result.scalar_one()
         if delay:
             await asyncio.sleep(delay)
-        return 201, {"id": new_id, "name": name}
+        return Thing(id=new_id, name=name)
 
     return work
 
@@ -57,29 +62,29 @@ async def count(database: Database) -> int:
 
 async def test_retry_returns_first_answer_and_creates_nothing(database: Database) -> None:
     first = await run_once(database, tables, scope="POST /things", key="k1",
-                           payload={"name": "a"}, work=creator("a"))
+                           payload={"name": "a"}, answer=Thing, work=creator("a"))
     again = await run_once(database, tables, scope="POST /things", key="k1",
-                           payload={"name": "a"}, work=creator("a"))
-    assert first.status_code == 201 and not first.replayed
-    assert again.replayed and again.body == first.body
+                           payload={"name": "a"}, answer=Thing, work=creator("a"))
+    assert first.value.name == "a" and not first.replayed
+    assert again.replayed and again.value == first.value
     assert await count(database) == 1
 
 
 async def test_same_key_other_request_is_refused(database: Database) -> None:
     await run_once(database, tables, scope="POST /things", key="k2",
-                   payload={"name": "a"}, work=creator("a"))
+                   payload={"name": "a"}, answer=Thing, work=creator("a"))
     with pytest.raises(Unprocessable) as err:
         await run_once(database, tables, scope="POST /things", key="k2",
-                       payload={"name": "b"}, work=creator("b"))
+                       payload={"name": "b"}, answer=Thing, work=creator("b"))
     assert err.value.errors and err.value.errors[0].field == "Idempotency-Key"
     assert await count(database) == 1
 
 
 async def test_keys_are_scoped(database: Database) -> None:
     await run_once(database, tables, scope="provider-1", key="same",
-                   payload={"name": "a"}, work=creator("a"))
+                   payload={"name": "a"}, answer=Thing, work=creator("a"))
     await run_once(database, tables, scope="provider-2", key="same",
-                   payload={"name": "a"}, work=creator("a"))
+                   payload={"name": "a"}, answer=Thing, work=creator("a"))
     assert await count(database) == 2
 
 
@@ -87,17 +92,17 @@ async def test_racing_retries_create_once(database: Database) -> None:
     results = await asyncio.gather(
         *(
             run_once(database, tables, scope="POST /things", key="race",
-                     payload={"name": "r"}, work=creator("r", delay=0.05))
+                     payload={"name": "r"}, answer=Thing, work=creator("r", delay=0.05))
             for _ in range(8)
         )
     )
     assert await count(database) == 1
-    assert len({str(r.body) for r in results}) == 1
+    assert len({r.value.model_dump_json() for r in results}) == 1
     assert sum(not r.replayed for r in results) == 1
 
 
 async def test_without_key_each_request_creates(database: Database) -> None:
     for _ in range(3):
         await run_once(database, tables, scope="POST /things", key=None,
-                       payload={"name": "n"}, work=creator("n"))
+                       payload={"name": "n"}, answer=Thing, work=creator("n"))
     assert await count(database) == 3

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 
 from kit.natsserver import NatsServer
 from services.registry.main import create_app as registry_app
-from services.registry.models import tables as registry_tables
+from services.registry.models import plumbing as registry_tables
 from services.registry.settings import Settings as RegistrySettings
 from services.voucher.main import create_app as voucher_app
 from services.voucher.models import ProviderView
-from services.voucher.models import tables as voucher_tables
+from services.voucher.models import plumbing as voucher_tables
 from services.voucher.settings import Settings as VoucherSettings
 from tests.support import DbFactory, application, eventually, running
 

@@ -76,7 +76,7 @@ async def test_accreditation_and_offering_views(db: DbFactory, clean_nats: str) 
             await nc.close()
 
         async def stale_consumed() -> bool:
-            from services.voucher.models import tables
+            from services.voucher.models import plumbing as tables
 
             async with db_v.reader() as s:
                 ids = set((await s.scalars(select(tables.inbox.c.event_id))).all())

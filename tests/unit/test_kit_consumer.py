@@ -101,7 +101,7 @@ class Handler:
 def consumer(db: Any, handler: Handler, *, max_deliver: int = 3) -> Consumer:
     return Consumer(
         name="test-consumer", stream="REGISTRY", handlers={EVENT_TYPE: handler}, db=db,
-        tables=tables, link=NatsLink("nats://127.0.0.1:1", "test"), service="test",
+        plumbing=tables, link=NatsLink("nats://127.0.0.1:1", "test"), service="test",
         max_deliver=max_deliver,
     )
 

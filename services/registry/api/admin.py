@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Request
 
 from contracts.principal import Principal, Role
 from kit.auth import require
 from kit.errors import problems
-from kit.pagination import Cursor, LimitQuery
+from kit.pagination import CursorKind, LimitQuery
 from kit.runtime import RuntimeDep
-from services.registry import repository, service
-from services.registry.api.common import cursor_field
-from services.registry.schemas import AuditPage, ExpiryRun
+from services.registry.schemas import AuditPage, AuditPosition, ExpiryRun
+from services.registry.use_cases import accreditation, audit
 
 router = APIRouter(tags=["administration"])
 AdminDep = Annotated[Principal, Depends(require(Role.region_admin))]
+AUDIT_LOG = CursorKind("registry.audit-log", AuditPosition)
 
 
 @router.get(
@@ -28,18 +28,12 @@ AdminDep = Annotated[Principal, Depends(require(Role.region_admin))]
     "update or delete its rows.",
     responses=problems(401, 403, 422),
 )
-async def audit_log(rt: RuntimeDep, principal: AdminDep, limit: LimitQuery = 50,
-                    cursor: Annotated[str | None, Query(max_length=500)] = None) -> AuditPage:
-    before = cursor_field(cursor, "before", int)
-    async with rt.db.reader() as s:
-        rows = await repository.audit_entries(s, region=principal.region, subject_id=None,
-                                              before=before, limit=limit)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return AuditPage.model_validate({
-        "items": rows,
-        "next_cursor": Cursor.encode({"before": rows[-1]["seq"]}) if more else None,
-    })
+async def audit_log(
+    request: Request, rt: RuntimeDep, principal: AdminDep,
+    after: Annotated[AuditPosition | None, Depends(AUDIT_LOG.query)], limit: LimitQuery = 50,
+) -> AuditPage:
+    page = await audit.region_log(rt.db, principal.region, after=after, limit=limit)
+    return AuditPage(items=page.items, next_cursor=AUDIT_LOG.encode(request, page.next))
 
 
 @router.post(
@@ -53,5 +47,5 @@ async def audit_log(rt: RuntimeDep, principal: AdminDep, limit: LimitQuery = 50,
     responses=problems(401, 403),
 )
 async def run_expiry(rt: RuntimeDep, principal: AdminDep) -> ExpiryRun:
-    n = await service.expire_due(rt.db, region=principal.region, actor=principal)
+    n = await accreditation.expire_due(rt.db, region=principal.region, actor=principal)
     return ExpiryRun(expired=n)

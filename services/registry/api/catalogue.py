@@ -9,11 +9,11 @@ from fastapi.responses import JSONResponse
 
 from contracts.principal import Principal, Role
 from kit.auth import require
-from kit.errors import NotFound, problems
+from kit.errors import problems
+from kit.idempotency import IdempotencyKeyHeader, once_response
 from kit.runtime import RuntimeDep
-from services.registry import repository, service
-from services.registry.api.common import IdempotencyKey, outcome_response
-from services.registry.schemas import MunicipalityOut, RegionOut, ServiceTypeIn, ServiceTypeOut
+from services.registry.schemas import RegionOut, ServiceTypeIn, ServiceTypeOut
+from services.registry.use_cases import catalogue
 
 router = APIRouter(tags=["catalogue"])
 
@@ -26,14 +26,7 @@ router = APIRouter(tags=["catalogue"])
     "municipality code (three digits, e.g. Tampere 837), names in Finnish, Swedish and English.",
 )
 async def regions(rt: RuntimeDep) -> list[RegionOut]:
-    async with rt.db.reader() as s:
-        regs = await repository.regions(s)
-        munis = await repository.municipalities(s)
-    return [
-        RegionOut(code=r.code, name=r.name, municipalities=[
-            MunicipalityOut(code=m.code, name=m.name) for m in munis if m.region_code == r.code])
-        for r in regs
-    ]
+    return await catalogue.regions(rt.db)
 
 
 @router.get(
@@ -45,13 +38,7 @@ async def regions(rt: RuntimeDep) -> list[RegionOut]:
     responses=problems(404),
 )
 async def region(code: str, rt: RuntimeDep) -> RegionOut:
-    async with rt.db.reader() as s:
-        r = await repository.region(s, code)
-        munis = await repository.municipalities(s, code) if r else []
-    if r is None:
-        raise NotFound("no such region")
-    return RegionOut(code=r.code, name=r.name,
-                     municipalities=[MunicipalityOut(code=m.code, name=m.name) for m in munis])
+    return await catalogue.region(rt.db, code)
 
 
 @router.get(
@@ -63,8 +50,7 @@ async def region(code: str, rt: RuntimeDep) -> RegionOut:
     "i.e. 100 %).",
 )
 async def service_types(rt: RuntimeDep) -> list[ServiceTypeOut]:
-    async with rt.db.reader() as s:
-        return [service.service_type_out(t) for t in await repository.service_types(s)]
+    return await catalogue.service_types(rt.db)
 
 
 @router.post(
@@ -80,8 +66,8 @@ async def service_types(rt: RuntimeDep) -> list[ServiceTypeOut]:
 async def add_service_type(
     body: ServiceTypeIn, rt: RuntimeDep,
     principal: Annotated[Principal, Depends(require(Role.region_admin))],
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    outcome = await service.add_service_type(rt.db, body, principal=principal,
-                                             key=idempotency_key)
-    return outcome_response(outcome)
+    once = await catalogue.add_service_type(rt.db, body, principal=principal,
+                                            key=idempotency_key)
+    return once_response(once, 201)

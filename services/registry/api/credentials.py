@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse
 from contracts.principal import Principal, Role
 from kit.auth import require
 from kit.errors import Unauthorized, problems
+from kit.idempotency import IdempotencyKeyHeader, once_response
 from kit.runtime import RuntimeDep
-from services.registry import service
-from services.registry.api.common import IdempotencyKey, OwnProviderDep, outcome_response
+from services.registry.api.common import OwnProviderDep
 from services.registry.schemas import (
     ApiKeyCreated,
     ApiKeyIn,
@@ -23,6 +23,7 @@ from services.registry.schemas import (
     VerifyOut,
 )
 from services.registry.settings import Settings
+from services.registry.use_cases import credentials
 
 router = APIRouter(tags=["credentials"])
 
@@ -46,10 +47,10 @@ def _secret(rt: RuntimeDep) -> str:
     responses=problems(401, 404, 422),
 )
 async def create(provider_id: str, body: ApiKeyIn, rt: RuntimeDep, principal: OwnProviderDep,
-                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    outcome = await service.create_api_key(rt.db, provider_id, body.name, principal=principal,
-                                           secret=_secret(rt), key=idempotency_key)
-    return outcome_response(outcome)
+                 idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
+    once = await credentials.create(rt.db, provider_id, body.name, principal=principal,
+                                    secret=_secret(rt), key=idempotency_key)
+    return once_response(once, 201)
 
 
 @router.get(
@@ -61,7 +62,7 @@ async def create(provider_id: str, body: ApiKeyIn, rt: RuntimeDep, principal: Ow
     responses=problems(401, 404),
 )
 async def list_keys(provider_id: str, rt: RuntimeDep, principal: OwnProviderDep) -> ApiKeyList:
-    return ApiKeyList(items=await service.list_api_keys(rt.db, provider_id, principal=principal))
+    return ApiKeyList(items=await credentials.list_keys(rt.db, provider_id, principal=principal))
 
 
 @router.post(
@@ -75,7 +76,7 @@ async def list_keys(provider_id: str, rt: RuntimeDep, principal: OwnProviderDep)
 )
 async def revoke(provider_id: str, key_id: str, rt: RuntimeDep,
                  principal: OwnProviderDep) -> ApiKeyOut:
-    return await service.revoke_api_key(rt.db, provider_id, key_id, principal=principal)
+    return await credentials.revoke(rt.db, provider_id, key_id, principal=principal)
 
 
 @router.post(
@@ -90,7 +91,7 @@ async def revoke(provider_id: str, key_id: str, rt: RuntimeDep,
 )
 async def verify(body: VerifyIn, rt: RuntimeDep,
                  _: Annotated[Principal, Depends(require(Role.service))]) -> VerifyOut:
-    k = await service.verify_api_key(rt.db, body.api_key, secret=_secret(rt))
+    k = await credentials.verify(rt.db, body.api_key, secret=_secret(rt))
     if k is None:
         raise Unauthorized("unknown or revoked API key")
     return VerifyOut(provider_id=k.provider_id, key_id=k.id, prefix=k.prefix)

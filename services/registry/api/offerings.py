@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import RowMapping
 
 from kit.auth import OptionalPrincipalDep, PrincipalDep
 from kit.errors import Unprocessable, problems
-from kit.pagination import Cursor, LimitQuery
+from kit.idempotency import IdempotencyKeyHeader, once_response
+from kit.pagination import CursorKind, LimitQuery
 from kit.runtime import RuntimeDep
-from services.registry import repository, service
-from services.registry.api.common import IdempotencyKey, IfMatch, outcome_response, tagged
+from kit.versioning import IfMatchDep, versioned_model
 from services.registry.domain.languages import ISO_639_1
-from services.registry.schemas import OfferingIn, OfferingOut, OfferingPage
+from services.registry.schemas import OfferingIn, OfferingOut, OfferingPage, OfferingPosition
+from services.registry.use_cases import offerings
+from services.registry.use_cases.offerings import SearchFilters
 
 router = APIRouter(prefix="/offerings", tags=["offerings"])
-
-
-def _after(cursor: str | None) -> tuple[date, str] | None:
-    if not cursor:
-        return None
-    state = Cursor.decode(cursor)
-    try:
-        return date.fromisoformat(state["start"]), str(state["id"])
-    except (KeyError, ValueError, TypeError):
-        raise Unprocessable.field("cursor", "is not a cursor this API returned") from None
+SEARCH = CursorKind("registry.offerings", OfferingPosition)
 
 
 @router.get(
@@ -46,8 +37,10 @@ def _after(cursor: str | None) -> tuple[date, str] | None:
     responses=problems(401, 403, 422),
 )
 async def search(
+    request: Request,
     rt: RuntimeDep,
     principal: OptionalPrincipalDep,
+    after: Annotated[OfferingPosition | None, Depends(SEARCH.query)],
     region: Annotated[str | None, Query(max_length=40, description="region code")] = None,
     service_type: Annotated[str | None, Query(max_length=60)] = None,
     municipality: Annotated[str | None, Query(
@@ -59,43 +52,17 @@ async def search(
     provider_id: Annotated[str | None, Query(max_length=36)] = None,
     visibility: Literal["public", "all"] = "public",
     limit: LimitQuery = 50,
-    cursor: Annotated[str | None, Query(max_length=500, description="from next_cursor")] = None,
 ) -> Response:
     if language is not None and language not in ISO_639_1:
         raise Unprocessable.field("language", f"'{language}' is not an ISO 639-1 language code")
-    after = _after(cursor)
-    scope = service.search_scope(principal, visibility=visibility, provider_id=provider_id,
-                                 region=region)
-    f = repository.OfferingFilter(provider_id=scope.provider_id, everything=scope.everything,
-                                  region=scope.region, service_type=service_type,
-                                  municipality=municipality, language=language, remote=remote,
-                                  text=q)
-    async with rt.db.reader() as s:
-        rows, total = await repository.search_offerings(s, f, after=after, limit=limit)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if rows else None
-    page = {
-        "items": [_search_item(r) for r in rows],
-        "next_cursor": Cursor.encode({"start": last["next_start"].isoformat(), "id": last["id"]})
-        if more and last else None,
-        "total": total,
-    }
+    filters = SearchFilters(region=region, service_type=service_type, municipality=municipality,
+                            language=language, remote=remote, text=q, provider_id=provider_id)
+    found = await offerings.search(rt.db, principal, filters, visibility=visibility,
+                                   after=after, limit=limit)
+    page = {"items": [dict(r) for r in found.items],
+            "next_cursor": SEARCH.encode(request, found.next), "total": found.total}
     # Built from plain rows and serialised once: the response model above documents it.
     return Response(orjson.dumps(page, option=orjson.OPT_UTC_Z), media_type="application/json")
-
-
-def _search_item(r: RowMapping) -> dict[str, Any]:
-    return {
-        "id": r["id"], "provider_id": r["provider_id"], "provider_name": r["provider_name"],
-        "region": r["region_code"], "service_type": r["service_type"], "title": r["title"],
-        "description": r["description"], "municipalities": r["municipalities"],
-        "remote": r["remote"], "languages": r["languages"],
-        "unit_price_cents": r["unit_price_cents"], "capacity": r["capacity"],
-        "next_start": r["next_start"], "duration_days": r["duration_days"],
-        "status": r["status"], "visible": r["visible"], "version": r["version"],
-        "updated_at": r["updated_at"],
-    }
 
 
 @router.post(
@@ -110,10 +77,9 @@ def _search_item(r: RowMapping) -> dict[str, Any]:
     responses=problems(401, 403, 409, 422),
 )
 async def publish(body: OfferingIn, rt: RuntimeDep, principal: PrincipalDep,
-                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    outcome = await service.publish_offering(rt.db, body, principal=principal,
-                                             key=idempotency_key)
-    return outcome_response(outcome)
+                  idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
+    once = await offerings.publish(rt.db, body, principal=principal, key=idempotency_key)
+    return once_response(once, 201)
 
 
 @router.get(
@@ -126,8 +92,7 @@ async def publish(body: OfferingIn, rt: RuntimeDep, principal: PrincipalDep,
 )
 async def get(offering_id: str, rt: RuntimeDep,
               principal: OptionalPrincipalDep) -> JSONResponse:
-    out = await service.get_offering(rt.db, offering_id, principal)
-    return tagged(out.model_dump(mode="json"))
+    return versioned_model(await offerings.get(rt.db, offering_id, principal))
 
 
 @router.put(
@@ -140,10 +105,9 @@ async def get(offering_id: str, rt: RuntimeDep,
     responses=problems(401, 403, 404, 409, 412, 422),
 )
 async def update(offering_id: str, body: OfferingIn, rt: RuntimeDep, principal: PrincipalDep,
-                 if_match: IfMatch = None) -> JSONResponse:
-    out = await service.update_offering(rt.db, offering_id, body, principal=principal,
-                                        if_match=if_match)
-    return tagged(out.model_dump(mode="json"))
+                 if_match: IfMatchDep) -> JSONResponse:
+    return versioned_model(await offerings.update(rt.db, offering_id, body,
+                                                  principal=principal, if_match=if_match))
 
 
 @router.post(
@@ -155,7 +119,6 @@ async def update(offering_id: str, body: OfferingIn, rt: RuntimeDep, principal: 
     responses=problems(401, 403, 404, 409, 412),
 )
 async def withdraw(offering_id: str, rt: RuntimeDep, principal: PrincipalDep,
-                   if_match: IfMatch = None) -> JSONResponse:
-    out = await service.withdraw_offering(rt.db, offering_id, principal=principal,
-                                          if_match=if_match)
-    return tagged(out.model_dump(mode="json"))
+                   if_match: IfMatchDep) -> JSONResponse:
+    return versioned_model(await offerings.withdraw(rt.db, offering_id, principal=principal,
+                                                    if_match=if_match))

@@ -4,39 +4,36 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from contracts.principal import Principal, Role
 from kit.auth import OptionalPrincipalDep, PrincipalDep, require
-from kit.errors import Forbidden, NotFound, problems
-from kit.pagination import Cursor, LimitQuery
+from kit.errors import problems
+from kit.idempotency import IdempotencyKeyHeader, once_response
+from kit.pagination import CursorKind, LimitQuery
 from kit.runtime import RuntimeDep
-from services.registry import repository, service
-from services.registry.api.common import (
-    IdempotencyKey,
-    IfMatch,
-    OwnProviderDep,
-    cursor_field,
-    outcome_response,
-    tagged,
-)
+from kit.versioning import IfMatchDep, versioned_model
+from services.registry.api.common import OwnProviderDep
 from services.registry.domain.accreditation import AccreditationState
-from services.registry.models import Accreditation
 from services.registry.schemas import (
     AccreditationOut,
     AuditPage,
+    AuditPosition,
     DecisionIn,
     ProviderApplication,
     ProviderDetails,
     ProviderOut,
     ProviderPage,
+    ProviderPosition,
     RegionApplication,
 )
+from services.registry.use_cases import accreditation, audit, providers
 
 router = APIRouter(prefix="/providers", tags=["providers"])
 AdminDep = Annotated[Principal, Depends(require(Role.region_admin))]
-CursorQuery = Annotated[str | None, Query(max_length=500, description="from next_cursor")]
+REGISTER = CursorKind("registry.providers", ProviderPosition)
+HISTORY = CursorKind("registry.provider-history", AuditPosition)
 
 
 @router.post(
@@ -51,9 +48,9 @@ CursorQuery = Annotated[str | None, Query(max_length=500, description="from next
     responses=problems(401, 409, 422),
 )
 async def apply(body: ProviderApplication, rt: RuntimeDep, principal: OptionalPrincipalDep,
-                idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    outcome = await service.apply(rt.db, body, principal=principal, key=idempotency_key)
-    return outcome_response(outcome)
+                idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
+    once = await providers.apply(rt.db, body, principal=principal, key=idempotency_key)
+    return once_response(once, 201)
 
 
 @router.get(
@@ -66,34 +63,17 @@ async def apply(body: ProviderApplication, rt: RuntimeDep, principal: OptionalPr
     responses=problems(401, 403, 422),
 )
 async def list_providers(
+    request: Request,
     rt: RuntimeDep,
     principal: OptionalPrincipalDep,
+    after: Annotated[ProviderPosition | None, Depends(REGISTER.query)],
     region: Annotated[str | None, Query(max_length=40)] = None,
     state: Annotated[list[AccreditationState] | None, Query()] = None,
     limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
 ) -> ProviderPage:
-    states = [s.value for s in state] if state else ["approved"]
-    if states != ["approved"]:
-        if principal is None or principal.role is not Role.region_admin:
-            raise Forbidden("only region admins list providers that are not approved")
-        if region and region != principal.region:
-            raise Forbidden("you may list only your own region's applications")
-        region = principal.region
-    after = cursor_field(cursor, "after", str)
-    async with rt.db.reader() as s:
-        rows = await repository.providers_page(s, after=after, limit=limit, region=region,
-                                               states=states)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        accs = await repository.accreditations(s, [p.id for p in rows])
-    by_provider: dict[str, list[Accreditation]] = {}
-    for a in accs:
-        by_provider.setdefault(a.provider_id, []).append(a)
-    return ProviderPage(
-        items=[service.provider_out(p, by_provider.get(p.id, []), principal) for p in rows],
-        next_cursor=Cursor.encode({"after": rows[-1].id}) if more and rows else None,
-    )
+    page = await providers.list_providers(rt.db, principal, region=region, states=state,
+                                          after=after, limit=limit)
+    return ProviderPage(items=page.items, next_cursor=REGISTER.encode(request, page.next))
 
 
 @router.get(
@@ -107,8 +87,7 @@ async def list_providers(
 )
 async def get_provider(provider_id: str, rt: RuntimeDep,
                        principal: OptionalPrincipalDep) -> JSONResponse:
-    out = await service.get_provider(rt.db, provider_id, principal)
-    return tagged(out.model_dump(mode="json"))
+    return versioned_model(await providers.get_provider(rt.db, provider_id, principal))
 
 
 @router.put(
@@ -121,10 +100,9 @@ async def get_provider(provider_id: str, rt: RuntimeDep,
     responses=problems(401, 404, 412, 422),
 )
 async def update_provider(provider_id: str, body: ProviderDetails, rt: RuntimeDep,
-                          principal: OwnProviderDep, if_match: IfMatch = None) -> JSONResponse:
-    out = await service.update_provider(rt.db, provider_id, body, principal=principal,
-                                        if_match=if_match)
-    return tagged(out.model_dump(mode="json"))
+                          principal: OwnProviderDep, if_match: IfMatchDep) -> JSONResponse:
+    return versioned_model(await providers.update_provider(
+        rt.db, provider_id, body, principal=principal, if_match=if_match))
 
 
 @router.post(
@@ -141,12 +119,11 @@ async def update_provider(provider_id: str, body: ProviderDetails, rt: RuntimeDe
     responses=problems(401, 403, 404, 409, 412, 422),
 )
 async def decide(provider_id: str, region: str, body: DecisionIn, rt: RuntimeDep,
-                 principal: AdminDep, if_match: IfMatch = None,
-                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    outcome = await service.decide_accreditation(
-        rt.db, provider_id, region, body, principal=principal, if_match=if_match,
-        key=idempotency_key)
-    return outcome_response(outcome)
+                 principal: AdminDep, if_match: IfMatchDep,
+                 idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
+    once = await accreditation.decide(rt.db, provider_id, region, body, principal=principal,
+                                      if_match=if_match, key=idempotency_key)
+    return once_response(once, 200)
 
 
 @router.post(
@@ -161,10 +138,10 @@ async def decide(provider_id: str, region: str, body: DecisionIn, rt: RuntimeDep
 )
 async def apply_in_region(provider_id: str, body: RegionApplication, rt: RuntimeDep,
                           principal: OwnProviderDep,
-                          idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    outcome = await service.apply_in_region(rt.db, provider_id, body.region,
-                                            principal=principal, key=idempotency_key)
-    return outcome_response(outcome)
+                          idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
+    once = await accreditation.apply_in_region(rt.db, provider_id, body.region,
+                                               principal=principal, key=idempotency_key)
+    return once_response(once, 201)
 
 
 @router.get(
@@ -175,25 +152,10 @@ async def apply_in_region(provider_id: str, body: RegionApplication, rt: Runtime
     "entries of its own region.",
     responses=problems(401, 404, 422),
 )
-async def history(provider_id: str, rt: RuntimeDep, principal: PrincipalDep,
-                  limit: LimitQuery = 50, cursor: CursorQuery = None) -> AuditPage:
-    own = service.is_own_provider(principal, provider_id)
-    admin = principal.role is Role.region_admin
-    if not (own or admin):
-        raise NotFound("no such provider")
-    before = cursor_field(cursor, "before", int)
-    async with rt.db.reader() as s:
-        if await repository.provider(s, provider_id) is None:
-            raise NotFound("no such provider")
-        rows = await repository.audit_entries(
-            s, region=None if own else principal.region, subject_id=provider_id,
-            before=before, limit=limit)
-    if admin and not rows:
-        # an admin with nothing about this provider in its region learns nothing more
-        raise NotFound("no such provider")
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return AuditPage.model_validate({
-        "items": rows,
-        "next_cursor": Cursor.encode({"before": rows[-1]["seq"]}) if more else None,
-    })
+async def history(
+    provider_id: str, request: Request, rt: RuntimeDep, principal: PrincipalDep,
+    after: Annotated[AuditPosition | None, Depends(HISTORY.query)], limit: LimitQuery = 50,
+) -> AuditPage:
+    page = await audit.provider_history(rt.db, provider_id, principal, after=after,
+                                        limit=limit)
+    return AuditPage(items=page.items, next_cursor=HISTORY.encode(request, page.next))

@@ -7,6 +7,10 @@
                            └──expire──► expired ◄──┘
     rejected / expired ──reapply──► applied
 
+The same words as every state machine in Seteli: a *state*, an *action* that moves it, the
+*transitions* table, :func:`transition` and :class:`IllegalTransition` naming the state and the
+actions it allows. An admin's action is called a *decision* in the API.
+
 Only an approved accreditation makes a provider choosable in the region.
 """
 
@@ -24,7 +28,7 @@ class AccreditationState(StrEnum):
     expired = "expired"
 
 
-class Decision(StrEnum):
+class Action(StrEnum):
     approve = "approve"
     reject = "reject"
     suspend = "suspend"
@@ -35,57 +39,70 @@ class Decision(StrEnum):
     reapply = "reapply"
 
 
-S, D = AccreditationState, Decision
+S, A = AccreditationState, Action
 
-TRANSITIONS: dict[tuple[AccreditationState, Decision], AccreditationState] = {
-    (S.applied, D.approve): S.approved,
-    (S.applied, D.reject): S.rejected,
-    (S.approved, D.suspend): S.suspended,
-    (S.approved, D.renew): S.approved,
-    (S.suspended, D.reinstate): S.approved,
-    (S.approved, D.revoke): S.revoked,
-    (S.suspended, D.revoke): S.revoked,
-    (S.approved, D.expire): S.expired,
-    (S.suspended, D.expire): S.expired,
-    (S.rejected, D.reapply): S.applied,
-    (S.expired, D.reapply): S.applied,
+TRANSITIONS: dict[tuple[AccreditationState, Action], AccreditationState] = {
+    (S.applied, A.approve): S.approved,
+    (S.applied, A.reject): S.rejected,
+    (S.approved, A.suspend): S.suspended,
+    (S.approved, A.renew): S.approved,
+    (S.suspended, A.reinstate): S.approved,
+    (S.approved, A.revoke): S.revoked,
+    (S.suspended, A.revoke): S.revoked,
+    (S.approved, A.expire): S.expired,
+    (S.suspended, A.expire): S.expired,
+    (S.rejected, A.reapply): S.applied,
+    (S.expired, A.reapply): S.applied,
 }
 
-# Decisions a region admin takes through the API (expire is the scheduled job's; reapply the
-# provider's).
-ADMIN_DECISIONS = frozenset({D.approve, D.reject, D.suspend, D.reinstate, D.revoke, D.renew})
-NEEDS_VALID_UNTIL = frozenset({D.approve, D.renew})
+# Actions a region admin takes through the API, as decisions (expire is the scheduled job's;
+# reapply the provider's).
+ADMIN_ACTIONS = frozenset({A.approve, A.reject, A.suspend, A.reinstate, A.revoke, A.renew})
+# Actions that set how long the accreditation holds.
+NEEDS_VALID_UNTIL = frozenset({A.approve, A.renew})
+# The only state in which the provider can be chosen in the region.
+CHOOSABLE = frozenset({S.approved})
+# States the expiry job looks at: those that expire can.
+EXPIRABLE = frozenset(state for (state, action) in TRANSITIONS if action is A.expire)
 
 # The event each resulting change emits.
-EVENT_OF: dict[Decision, str] = {
-    D.approve: "provider.accredited",
-    D.renew: "provider.accredited",
-    D.reject: "provider.rejected",
-    D.suspend: "provider.suspended",
-    D.reinstate: "provider.reinstated",
-    D.revoke: "provider.revoked",
-    D.expire: "provider.expired",
-    D.reapply: "provider.reapplied",
+EVENT_OF: dict[Action, str] = {
+    A.approve: "provider.accredited",
+    A.renew: "provider.accredited",
+    A.reject: "provider.rejected",
+    A.suspend: "provider.suspended",
+    A.reinstate: "provider.reinstated",
+    A.revoke: "provider.revoked",
+    A.expire: "provider.expired",
+    A.reapply: "provider.reapplied",
 }
 
 
-class IllegalDecision(Exception):
-    def __init__(self, state: AccreditationState, decision: Decision) -> None:
-        allowed = sorted(d.value for (s, d) in TRANSITIONS if s == state)
+def allowed(state: AccreditationState) -> list[Action]:
+    return [a for (s, a) in TRANSITIONS if s == state]
+
+
+class IllegalTransition(Exception):
+    def __init__(self, state: AccreditationState, action: Action) -> None:
+        names = sorted(a.value for a in allowed(state))
         super().__init__(
             f"an accreditation that is {state.value} cannot take the decision "
-            f"'{decision.value}' (allowed: {', '.join(allowed) or 'none'})"
+            f"'{action.value}' (allowed: {', '.join(names) or 'none'})"
         )
         self.state = state
-        self.decision = decision
+        self.action = action
 
 
-def decide(state: AccreditationState, decision: Decision) -> AccreditationState:
+def transition(state: AccreditationState, action: Action) -> AccreditationState:
     try:
-        return TRANSITIONS[(state, decision)]
+        return TRANSITIONS[(state, action)]
     except KeyError:
-        raise IllegalDecision(state, decision) from None
+        raise IllegalTransition(state, action) from None
 
 
 def choosable(state: AccreditationState) -> bool:
-    return state is AccreditationState.approved
+    return state in CHOOSABLE
+
+
+def sets_valid_until(action: Action) -> bool:
+    return action in NEEDS_VALID_UNTIL

@@ -58,10 +58,12 @@ async def test_whole_lifecycle_with_audit_and_events(registry: Registry) -> None
     async def all_events() -> list[str] | None:
         types = [e.type.split(".")[3] + "." + e.type.split(".")[4]
                  for e in await registry.events()]
-        return types if len(types) >= 6 else None
+        return types if len(types) >= 7 else None
 
-    types = await eventually(all_events, what="six events on JetStream")
-    assert types == ["provider.applied", "provider.accredited", "provider.suspended",
+    # One provider.applied per region applied to, then the decisions in Pirkanmaa.
+    types = await eventually(all_events, what="seven events on JetStream")
+    assert types == ["provider.applied", "provider.applied", "provider.accredited",
+                     "provider.suspended",
                      "provider.reinstated", "provider.accredited", "provider.revoked"]
     last = (await registry.events())[-1]
     assert last.data["state"] == "revoked" and last.data["region"] == "pirkanmaa"

@@ -11,52 +11,52 @@ import pytest
 from babel import Locale
 from pydantic import ValidationError
 
+from kit.versioning import etag, if_match_satisfied
 from services.registry import demo
 from services.registry.domain.accreditation import (
-    ADMIN_DECISIONS,
+    ADMIN_ACTIONS,
     EVENT_OF,
     TRANSITIONS,
     AccreditationState,
-    Decision,
-    IllegalDecision,
+    Action,
+    IllegalTransition,
     choosable,
-    decide,
+    transition,
 )
 from services.registry.domain.business_id import InvalidBusinessId, normalise_business_id
 from services.registry.domain.calendar import has_expired, local_date
 from services.registry.domain.languages import ISO_639_1
 from services.registry.domain.places import MUNICIPALITIES, REGIONS, SERVICE_TYPES
-from services.registry.domain.versioning import etag, if_match_satisfied
 from services.registry.schemas import DecisionIn, OfferingIn, ServiceTypeIn
 
-ALL_PAIRS = [(s, d) for s in AccreditationState for d in Decision]
+ALL_PAIRS = [(s, d) for s in AccreditationState for d in Action]
 
 
 @pytest.mark.parametrize(("state", "decision"), [p for p in ALL_PAIRS if p not in TRANSITIONS])
 def test_every_unlisted_transition_is_refused(state: AccreditationState,
-                                              decision: Decision) -> None:
-    with pytest.raises(IllegalDecision) as err:
-        decide(state, decision)
+                                              decision: Action) -> None:
+    with pytest.raises(IllegalTransition) as err:
+        transition(state, decision)
     assert state.value in str(err.value)  # the current state is named
 
 
 def test_the_lifecycle_of_the_issue() -> None:
     s = AccreditationState.applied
-    for d, expected in [(Decision.approve, "approved"), (Decision.suspend, "suspended"),
-                        (Decision.reinstate, "approved"), (Decision.suspend, "suspended"),
-                        (Decision.revoke, "revoked")]:
-        s = decide(s, d)
+    for d, expected in [(Action.approve, "approved"), (Action.suspend, "suspended"),
+                        (Action.reinstate, "approved"), (Action.suspend, "suspended"),
+                        (Action.revoke, "revoked")]:
+        s = transition(s, d)
         assert s.value == expected
-    assert decide(AccreditationState.applied, Decision.reject).value == "rejected"
-    assert decide(AccreditationState.approved, Decision.expire).value == "expired"
-    assert decide(AccreditationState.suspended, Decision.expire).value == "expired"
+    assert transition(AccreditationState.applied, Action.reject).value == "rejected"
+    assert transition(AccreditationState.approved, Action.expire).value == "expired"
+    assert transition(AccreditationState.suspended, Action.expire).value == "expired"
 
 
 def test_revoked_is_final_and_only_approved_is_choosable() -> None:
-    assert not [d for d in Decision if (AccreditationState.revoked, d) in TRANSITIONS]
+    assert not [d for d in Action if (AccreditationState.revoked, d) in TRANSITIONS]
     assert [s for s in AccreditationState if choosable(s)] == [AccreditationState.approved]
-    assert Decision.expire not in ADMIN_DECISIONS and Decision.reapply not in ADMIN_DECISIONS
-    assert set(EVENT_OF) == set(Decision)
+    assert Action.expire not in ADMIN_ACTIONS and Action.reapply not in ADMIN_ACTIONS
+    assert set(EVENT_OF) == set(Action)
 
 
 def stated_check_digit(seven: str) -> int | None:
