@@ -18,7 +18,7 @@ run: $(STAMP)  ## start NATS, the three services and the gateway; load demo data
 	$(PY) deploy/launcher.py
 
 test: $(STAMP)  ## unit + integration on SQLite (and PostgreSQL when TEST_POSTGRES_URL is set)
-	$(PY) -m kit.migrate heads
+	$(PY) -m services.migrate heads
 	$(PY) -m pytest
 
 test-unit: $(STAMP)
@@ -33,7 +33,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 migrate-heads: $(STAMP)
-	$(PY) -m kit.migrate heads
+	$(PY) -m services.migrate heads
 
 bench: $(STAMP)  ## benchmarks; figures go to docs/BENCHMARKS.md
 	$(PY) bench/foundation.py

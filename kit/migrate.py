@@ -1,30 +1,21 @@
 """Alembic helpers: each service has its own migrations folder and version table
-(``alembic_version_<service>``), runs them on start-up, and can be migrated from the command
-line::
-
-    python -m kit.migrate upgrade registry          # uses REGISTRY_DATABASE_URL
-    python -m kit.migrate revision registry "add offerings"   # autogenerate
-    python -m kit.migrate heads                     # every service has exactly one head
-"""
+(``alembic_version_<service>``) and runs them on start-up. The command line that knows the
+services is ``python -m services.migrate``; this module knows none of them."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
-import sys
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 
 from kit.db import Database
+from kit.settings import ServiceSettings
 
-SERVICES = ("registry", "voucher", "matching")
-ROOT = Path(__file__).resolve().parent.parent
 ADVISORY_LOCK_ID = 0x5E7E11
 
 
@@ -58,8 +49,9 @@ async def upgrade(db: Database, migrations: str, *, service: str, revision: str 
         await conn.run_sync(_run)
 
 
-def run_env(metadata: MetaData) -> None:
-    """Body of every service's ``migrations/env.py``."""
+def run_env(metadata: MetaData, settings: Callable[[], ServiceSettings]) -> None:
+    """Body of every service's ``migrations/env.py``; ``settings`` gives the database to
+    migrate when Alembic runs from the command line (``services.migrate``)."""
     cfg = context.config
     service = cfg.attributes.get("service") or cfg.get_main_option("service")
     table = version_table(str(service))
@@ -85,8 +77,8 @@ def run_env(metadata: MetaData) -> None:
             context.run_migrations()
         return
 
-    settings = _settings_of(str(service))
-    db = Database(settings.database_url, schema=settings.database_schema)
+    given = settings()
+    db = Database(given.database_url, schema=given.database_schema)
 
     async def _offline_cli() -> None:
         async with db.write_engine.begin() as c:
@@ -100,49 +92,3 @@ def _configure_and_run(conn: Connection, opts: dict[str, Any]) -> None:
     context.configure(connection=conn, **opts)
     with context.begin_transaction():
         context.run_migrations()
-
-
-def _settings_of(service: str) -> Any:
-    mod = importlib.import_module(f"services.{service}.settings")
-    return mod.Settings()
-
-
-def migrations_dir(service: str) -> str:
-    return str(ROOT / "services" / service / "migrations")
-
-
-def _cli(argv: list[str]) -> int:
-    if not argv:
-        print(__doc__)
-        return 2
-    cmd, *rest = argv
-    if cmd == "heads":
-        bad = 0
-        for svc in SERVICES:
-            script = ScriptDirectory.from_config(alembic_config(migrations_dir(svc), svc))
-            heads = script.get_heads()
-            print(f"{svc}: {len(heads)} head(s) {heads}")
-            bad += len(heads) != 1
-        return 1 if bad else 0
-    service = rest[0]
-    cfg = alembic_config(migrations_dir(service), service)
-    cfg.set_main_option("service", service)
-    if cmd == "upgrade":
-        settings = _settings_of(service)
-        db = Database(settings.database_url, schema=settings.database_schema)
-
-        async def _up() -> None:
-            await upgrade(db, migrations_dir(service), service=service)
-            await db.dispose()
-
-        asyncio.run(_up())
-        return 0
-    if cmd == "revision":
-        command.revision(cfg, message=rest[1] if len(rest) > 1 else "change", autogenerate=True)
-        return 0
-    print(__doc__)
-    return 2
-
-
-if __name__ == "__main__":
-    sys.exit(_cli(sys.argv[1:]))

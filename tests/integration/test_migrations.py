@@ -14,7 +14,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from kit.db import Database
-from kit.migrate import SERVICES, alembic_config, migrations_dir, upgrade, version_table
+from kit.migrate import alembic_config, upgrade, version_table
+from services.migrate import SERVICES, migrations_dir
 from tests.support import DbFactory
 
 

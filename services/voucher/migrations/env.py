@@ -2,5 +2,6 @@
 
 from kit.migrate import run_env
 from services.voucher.models import metadata
+from services.voucher.settings import Settings
 
-run_env(metadata)
+run_env(metadata, Settings)

@@ -54,7 +54,8 @@ async def test_lifecycle_as_seen_on_the_subjects(registry: Registry) -> None:
 
     subjects = [m.subject.removeprefix("seteli.registry.v1.") for m in seen]
     assert subjects == [  # one provider.applied per region applied to
-        "provider.applied", "provider.applied", "provider.accredited", "offering.published", "offering.updated",
+        "provider.applied", "provider.applied", "provider.accredited", "offering.published",
+        "offering.updated",
         "provider.suspended", "provider.reinstated", "provider.accredited",
         "provider.expired", "offering.withdrawn", "provider.reapplied", "provider.accredited",
         "provider.rejected", "provider.updated", "provider.revoked",
