@@ -9,12 +9,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kit.processes import UvicornProcess
-
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # the benchmarks share the tests' process and probe helpers
+    sys.path.insert(0, str(ROOT))
+
+from tests.processes import ServiceProcess  # noqa: E402
 
 
-class Proc(UvicornProcess):
+class Proc(ServiceProcess):
     """One uvicorn process of an app; ready when /readyz answers."""
 
 

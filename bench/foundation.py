@@ -6,10 +6,11 @@
    TEST_POSTGRES_URL) is set, PostgreSQL;
 3. a real use case for scale: a provider application in the registry (provider, accreditation,
    audit and outbox rows), on SQLite and, with a URL, on PostgreSQL;
-4. event latency through outbox → JetStream → inbox, registry to voucher on each backend: for
-   every event, from the outbox row's timestamp (taken in the registry's transaction) to the
-   inbox row's (taken in the voucher's), first idle (one event at a time), then for every
-   event of the provider-application load.
+4. event latency through outbox → JetStream → inbox, registry to a consuming service (the probe
+   of tests/probe, which records each provider.applied) on each backend: for every event, from
+   the outbox row's timestamp (taken in the registry's transaction) to the inbox row's (taken
+   in the consumer's), first idle (one event at a time), then for every event of the
+   provider-application load.
 
 Everything runs on 127.0.0.1: its own nats-server, the services as uvicorn processes (uvloop,
 httptools), the load from a separate process. Bounded: about 1–2 minutes in all.
@@ -39,7 +40,7 @@ from sqlalchemy import select
 from kit.db import Database
 from kit.natsserver import NatsServer
 from services.registry.models import plumbing as registry_tables
-from services.voucher.models import plumbing as voucher_tables
+from tests.probe import plumbing as consumer_tables
 
 
 def pct(values: list[float], p: float) -> float:
@@ -47,13 +48,13 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def event_latencies(registry_db: Database, voucher_db: Database) -> list[float]:
+async def event_latencies(registry_db: Database, consumer_db: Database) -> list[float]:
     """Milliseconds from outbox row created to inbox row written, per event, in outbox order."""
-    o, i = registry_tables.outbox, voucher_tables.inbox
+    o, i = registry_tables.outbox, consumer_tables.inbox
     async with registry_db.reader() as s:
         created = {r.event_id: r.created_at for r in (await s.execute(
             select(o.c.event_id, o.c.created_at).order_by(o.c.seq))).all()}
-    async with voucher_db.reader() as s:
+    async with consumer_db.reader() as s:
         done = {r.event_id: r.processed_at for r in (await s.execute(
             select(i.c.event_id, i.c.processed_at))).all()}
     out = []
@@ -70,15 +71,15 @@ def _aware(t: datetime) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-async def wait_applied(registry_db: Database, voucher_db: Database, timeout: float = 60) -> None:
+async def wait_applied(registry_db: Database, consumer_db: Database, timeout: float = 60) -> None:
     from sqlalchemy import func
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         async with registry_db.reader() as s:
             n_out = await s.scalar(select(func.count()).select_from(registry_tables.outbox))
-        async with voucher_db.reader() as s:
-            n_in = await s.scalar(select(func.count()).select_from(voucher_tables.inbox))
+        async with consumer_db.reader() as s:
+            n_in = await s.scalar(select(func.count()).select_from(consumer_tables.inbox))
         if n_out == n_in:
             return
         await asyncio.sleep(0.2)
@@ -96,27 +97,27 @@ def idle_events(registry_url: str, count: int) -> None:
 
 def event_pipeline(
     base: dict[str, str], tmp: Path, label: str, registry_db: tuple[str, str | None],
-    voucher_db: tuple[str, str | None], *, seconds: float, concurrency: int, procs: list[Proc],
+    consumer_db: tuple[str, str | None], *, seconds: float, concurrency: int, procs: list[Proc],
 ) -> tuple[dict[str, Any], list[float], list[float]]:
-    """Registry and voucher processes on one backend: provider applications under load, and
+    """Registry and consumer (probe) processes on one backend: provider applications under load, and
     the outbox → inbox latency of every event, idle (one at a time) and under that load."""
     env = {**base, "REGISTRY_DATABASE_URL": registry_db[0],
-           "VOUCHER_DATABASE_URL": voucher_db[0]}
+           "PROBE_DATABASE_URL": consumer_db[0]}
     if registry_db[1]:
         env["REGISTRY_DATABASE_SCHEMA"] = registry_db[1]
-    if voucher_db[1]:
-        env["VOUCHER_DATABASE_SCHEMA"] = voucher_db[1]
+    if consumer_db[1]:
+        env["PROBE_DATABASE_SCHEMA"] = consumer_db[1]
     tag = label.lower()
     registry = Proc("services.registry.main:app", env, tmp / f"registry-{tag}.log")
-    voucher = Proc("services.voucher.main:app", env, tmp / f"voucher-{tag}.log")
-    for proc in (registry, voucher):
+    consumer = Proc("tests.probe:app", env, tmp / f"probe-{tag}.log")
+    for proc in (registry, consumer):
         procs.append(proc)
         proc.start()
 
     async def applied_latencies() -> list[float]:
         # one event loop per call: the databases (asyncpg pools) live and die in it
         reg_db = Database(registry_db[0], schema=registry_db[1])
-        vou_db = Database(voucher_db[0], schema=voucher_db[1])
+        vou_db = Database(consumer_db[0], schema=consumer_db[1])
         try:
             await wait_applied(reg_db, vou_db)
             return await event_latencies(reg_db, vou_db)
@@ -132,7 +133,7 @@ def event_pipeline(
         loaded = asyncio.run(applied_latencies())[len(idle):]
     finally:
         registry.stop()
-        voucher.stop()
+        consumer.stop()
     return result, idle, loaded
 
 
@@ -153,7 +154,7 @@ def main() -> None:
         schema = f"bench_{int(time.time())}"
         try:
             base = {"NATS_URL": nats.url, "SETELI_ENV": "test", "REGISTRY_LOG_LEVEL": "WARNING",
-                    "VOUCHER_LOG_LEVEL": "WARNING", "BARE_LOG_LEVEL": "WARNING",
+                    "PROBE_LOG_LEVEL": "WARNING", "BARE_LOG_LEVEL": "WARNING",
                     "PYTHONPATH": str(Path(__file__).resolve().parent)}
 
             def bare(url: str, schema: str | None, label: str) -> Proc:
@@ -190,10 +191,10 @@ def main() -> None:
 
             pairs: list[tuple[str, str, str | None, str, str | None]] = [
                 ("SQLite", f"sqlite+aiosqlite:///{tmp / 'registry.db'}", None,
-                 f"sqlite+aiosqlite:///{tmp / 'voucher.db'}", None)]
+                 f"sqlite+aiosqlite:///{tmp / 'probe.db'}", None)]
             if pg_url:
                 pairs.append(("PostgreSQL", pg_url, f"{schema}_registry", pg_url,
-                              f"{schema}_voucher"))
+                              f"{schema}_probe"))
             for label, reg_url, reg_schema, vou_url, vou_schema in pairs:
                 result, idle, loaded = event_pipeline(
                     base, tmp, label, (reg_url, reg_schema), (vou_url, vou_schema),
@@ -207,7 +208,7 @@ def main() -> None:
             for p in procs:
                 p.stop()
             if pg_url:  # also after a failed run: no bench schema is left behind
-                for suffix in ("", "_registry", "_voucher"):
+                for suffix in ("", "_registry", "_probe"):
                     asyncio.run(_drop_schema(pg_url, schema + suffix))
             nats.stop()
 

@@ -20,19 +20,11 @@ from urllib.parse import urlparse
 
 import aiohttp
 
-WEIGHTS = (7, 9, 10, 5, 8, 4, 2)
+from services.registry.domain.business_id import business_id_of
 
 
 def business_ids(start: int) -> itertools.count[int]:
     return itertools.count(start)
-
-
-def ytunnus(n: int) -> str | None:
-    digits = f"{n % 10_000_000:07d}"
-    rem = sum(int(d) * w for d, w in zip(digits, WEIGHTS, strict=True)) % 11
-    if rem == 1:
-        return None
-    return f"{digits}-{0 if rem == 0 else 11 - rem}"
 
 
 def provider_bodies(seed: int) -> Callable[[], dict[str, Any]]:
@@ -40,7 +32,7 @@ def provider_bodies(seed: int) -> Callable[[], dict[str, Any]]:
 
     def make() -> dict[str, Any]:
         while True:
-            bid = ytunnus(next(counter))
+            bid = business_id_of(next(counter))
             if bid:
                 return {"business_id": bid, "legal_name": f"Bench {bid} Oy",
                         "contact_name": "Bench", "contact_email": "bench@example.fi",

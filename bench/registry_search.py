@@ -39,6 +39,7 @@ from kit.migrate import upgrade
 from kit.natsserver import NatsServer
 from kit.settings import DEV_PRINCIPAL_SECRET
 from kit.versioning import IfMatch
+from services.registry.domain.business_id import business_id_of
 from services.registry.domain.places import MUNICIPALITIES, REGIONS, SERVICE_TYPES
 from services.registry.models import plumbing as tables
 from services.registry.schemas import DecisionIn, OfferingIn, ProviderApplication
@@ -51,12 +52,6 @@ WORDS = ("valmennus työnhaku ura ohjaus koulutus rekrytointi yrittäjä kasvu d
          "asiakaspalvelu logistiikka hoiva rakennus ohjelmointi myynti").split()
 EXTRA_LANGS = ["sv", "en", "ar", "so", "ru", "uk", "et", "fa"]
 PROVIDERS = 300
-
-
-def ytunnus(n: int) -> str | None:
-    digits = f"{n:07d}"
-    rem = sum(int(d) * w for d, w in zip(digits, (7, 9, 10, 5, 8, 4, 2), strict=True)) % 11
-    return None if rem == 1 else f"{digits}-{0 if rem == 0 else 11 - rem}"
 
 
 @dataclass
@@ -74,10 +69,10 @@ async def seed(db: Database, n_offerings: int, rnd: random.Random) -> Seeded:
     regions = list(REGIONS)
     out = Seeded()
     valid_until = date.today() + timedelta(days=365)
-    numbers = (n for n in range(2_000_000, 3_000_000) if ytunnus(n))
+    numbers = (n for n in range(2_000_000, 3_000_000) if business_id_of(n))
     for i in range(PROVIDERS):
         region = regions[i % 3]
-        bid = ytunnus(next(numbers))
+        bid = business_id_of(next(numbers))
         assert bid
         applied = await providers.apply(db, ProviderApplication.model_validate({
             "business_id": bid, "legal_name": f"{rnd.choice(WORDS).capitalize()} {i} Oy",

@@ -38,6 +38,22 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
+def stopped_broker(tmp_path: Path) -> Iterator[NatsServer]:
+    """A nats-server of this test's own, not started yet: the test may start, kill and restart
+    it (and lose its store); stopped at the end."""
+    server = NatsServer(tmp_path / "nats", log_file=tmp_path / "nats.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def broker(stopped_broker: NatsServer) -> NatsServer:
+    """A nats-server of this test's own, started."""
+    stopped_broker.start()
+    return stopped_broker
+
+
+@pytest.fixture
 async def clean_nats(nats_url: str) -> AsyncIterator[str]:
     """A broker with no streams: each test starts from an empty event history."""
     nc = await nats.connect(nats_url)

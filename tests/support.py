@@ -13,12 +13,15 @@ from typing import Any, TypeVar
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from kit.db import normalise_url
+from kit.db import Database, normalise_url
+from kit.settings import ServiceSettings
+from services.registry.domain.business_id import business_id_of
 
 T = TypeVar("T")
+S = TypeVar("S", bound=ServiceSettings)
 
 
 async def eventually(
@@ -54,6 +57,16 @@ class DbTarget:
         return env
 
 
+def service_settings(cls: type[S], target: DbTarget, nats_url: str, **over: Any) -> S:
+    """A service's settings under test: its database, the test broker, a quick outbox poll and
+    quiet logs; ``over`` changes or adds any setting."""
+    base: dict[str, Any] = {
+        "database_url": target.url, "database_schema": target.schema, "nats_url": nats_url,
+        "outbox_poll_seconds": 0.1, "log_level": "WARNING",
+    }
+    return cls(**(base | over))
+
+
 class DbFactory:
     """Hands out fresh databases: SQLite files under ``tmp``, or fresh PostgreSQL schemas."""
 
@@ -64,7 +77,7 @@ class DbFactory:
 
     def new(self, service: str) -> DbTarget:
         if self.backend == "sqlite":
-            return DbTarget(f"sqlite+aiosqlite:///{self.tmp / (service + '.db')}", None)
+            return sqlite_target(self.tmp, service)
         schema = f"t_{uuid.uuid4().hex[:10]}_{service}"
         self.schemas.append(schema)
         return DbTarget(normalise_url(os.environ["TEST_POSTGRES_URL"]), schema)
@@ -77,6 +90,25 @@ class DbFactory:
             for schema in self.schemas:
                 await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def database_of(metadata: MetaData, target: DbTarget) -> AsyncIterator[Database]:
+    """A database at ``target`` holding ``metadata``'s tables (made directly, without
+    migrations: for tests of the plumbing on tables of their own); disposed afterwards."""
+    database = Database(target.url, schema=target.schema)
+    async with database.write_engine.begin() as conn:
+        if target.schema:
+            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{target.schema}"'))
+        await conn.run_sync(metadata.create_all)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+def sqlite_target(tmp: Path, name: str) -> DbTarget:
+    return DbTarget(f"sqlite+aiosqlite:///{tmp / (name + '.db')}", None)
 
 
 @contextlib.asynccontextmanager
@@ -96,15 +128,8 @@ async def _ready(client: httpx.AsyncClient) -> bool:
 
 
 def valid_business_id(seed: int) -> str:
-    """A valid Y-tunnus built from a seven-digit number (check digit computed)."""
-    for n in range(seed, seed + 50):
-        digits = f"{n % 10_000_000:07d}"
-        total = sum(int(d) * w for d, w in zip(digits, (7, 9, 10, 5, 8, 4, 2), strict=True))
-        rem = total % 11
-        if rem == 1:
-            continue
-        return f"{digits}-{0 if rem == 0 else 11 - rem}"
-    raise AssertionError("unreachable")
+    """A valid Y-tunnus: the first number from ``seed`` on that is ever issued."""
+    return next(b for n in range(seed, seed + 50) if (b := business_id_of(n)))
 
 
 def application(i: int, regions: tuple[str, ...] = ("pirkanmaa",)) -> dict[str, Any]:

@@ -11,15 +11,14 @@ from typing import Any
 import httpx
 
 from contracts.principal import Principal, Role, encode
-
-WEIGHTS = (7, 9, 10, 5, 8, 4, 2)
+from services.registry.domain.business_id import business_id_of
 
 
 def business_id(seven: str) -> str:
-    rem = sum(int(d) * w for d, w in zip(seven, WEIGHTS, strict=True)) % 11
-    if rem == 1:
+    made = business_id_of(int(seven))
+    if made is None:
         raise ValueError(seven)
-    return f"{seven}-{0 if rem == 0 else 11 - rem}"
+    return made
 
 
 # (seven digits, name, regions, final state per region, offerings)

@@ -4,7 +4,6 @@ on the stream exactly once and applied downstream once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,22 +13,12 @@ from sqlalchemy import func, select, update
 
 from kit.db import Database
 from kit.natsserver import NatsServer
-from services.registry.models import tables as registry_tables
-from services.voucher.main import create_app as voucher_app
-from services.voucher.models import ProviderView
-from services.voucher.models import tables as voucher_tables
-from services.voucher.settings import Settings as VoucherSettings
-from tests.procs import ServiceProcess
-from tests.support import DbFactory, application, eventually, running
+from services.registry.models import plumbing as registry_tables
+from tests import probe
+from tests.processes import ServiceProcess
+from tests.support import DbFactory, application, eventually, running, service_settings
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path / "nats", log_file=tmp_path / "nats.log")  # not started yet
-    yield server
-    server.stop()
 
 
 async def outbox_state(db: Database) -> tuple[int, int]:
@@ -51,8 +40,9 @@ async def stream_messages(url: str) -> int:
 
 
 async def test_killed_service_publishes_committed_events_once(
-    db: DbFactory, broker: NatsServer, tmp_path: Path
+    db: DbFactory, stopped_broker: NatsServer, tmp_path: Path
 ) -> None:
+    broker = stopped_broker
     target = db.new("registry")
     env = {**target.env("REGISTRY"), "NATS_URL": broker.url, "REGISTRY_LOG_LEVEL": "WARNING",
            "REGISTRY_OUTBOX_POLL_SECONDS": "0.1"}
@@ -68,10 +58,7 @@ async def test_killed_service_publishes_committed_events_once(
         assert await outbox_state(reg_db) == (5, 5)
 
         broker.start()
-        vou_target = db.new("voucher")
-        vou = voucher_app(VoucherSettings(
-            database_url=vou_target.url, database_schema=vou_target.schema,
-            nats_url=broker.url, log_level="WARNING"))
+        vou = probe.create_app(service_settings(probe.Settings, db.new("probe"), broker.url))
         async with running(vou):
             registry.start(wait_for="/readyz")
 
@@ -82,10 +69,8 @@ async def test_killed_service_publishes_committed_events_once(
             assert await stream_messages(broker.url) == 5
 
             async def applied() -> tuple[int, int]:
-                async with vou.state.runtime.db.reader() as s:
-                    views = await s.scalar(select(func.count()).select_from(ProviderView))
-                    inbox = await s.scalar(select(func.count()).select_from(voucher_tables.inbox))
-                return int(views or 0), int(inbox or 0)
+                rows = await probe.counts(vou.state.runtime.db)
+                return rows["recorded"], rows["inbox"]
 
             async def applied_once() -> bool:
                 return await applied() == (5, 5)

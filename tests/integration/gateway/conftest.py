@@ -16,7 +16,7 @@ from contracts.principal import HEADER, Principal, Role, encode
 from gateway.main import create_app
 from gateway.settings import Settings
 from kit.natsserver import NatsServer
-from tests.procs import ServiceProcess
+from tests.processes import ServiceProcess
 
 
 @dataclass

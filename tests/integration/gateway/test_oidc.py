@@ -13,7 +13,7 @@ import pytest
 from gateway.oidc import principal_from_claims
 from gateway.settings import Settings
 from tests.integration.gateway.conftest import Stack, gateway_for
-from tests.procs import ServiceProcess
+from tests.processes import ServiceProcess
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,11 @@ from services.registry.domain.accreditation import (
     choosable,
     transition,
 )
-from services.registry.domain.business_id import InvalidBusinessId, normalise_business_id
+from services.registry.domain.business_id import (
+    InvalidBusinessId,
+    business_id_of,
+    normalise_business_id,
+)
 from services.registry.domain.calendar import has_expired, local_date
 from services.registry.domain.languages import ISO_639_1
 from services.registry.domain.places import MUNICIPALITIES, REGIONS, SERVICE_TYPES
@@ -78,6 +82,9 @@ def test_business_id_check_agrees_with_the_stated_algorithm() -> None:
             else:
                 with pytest.raises(InvalidBusinessId):
                     normalise_business_id(value)
+        # the generator of demo data, tests and benchmarks follows the same algorithm
+        made = business_id_of(n)
+        assert made == (None if digit is None else f"{seven}-{digit}")
 
 
 @pytest.mark.parametrize("good", ["2617416-4", "0737546-2", "1572860-0", " 2617416-4 "])

@@ -17,6 +17,7 @@ from kit.db import Database
 from kit.orm import new_metadata
 from kit.outbox import OutboxRelay, add_event
 from kit.tables import plumbing_tables
+from tests.support import database_of, sqlite_target
 
 metadata = new_metadata()
 tables = plumbing_tables(metadata)
@@ -47,11 +48,8 @@ class ScriptedJetStream:
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}")
-    async with db.write_engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield db
-    await db.dispose()
+    async with database_of(metadata, sqlite_target(tmp_path, "outbox")) as db:
+        yield db
 
 
 def relay(db: Database, *, batch: int = 200) -> OutboxRelay:

@@ -4,31 +4,17 @@ being written and restarted later; every committed event arrives downstream exac
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import nats
-import pytest
 from sqlalchemy import func, select
 
 from kit.natsserver import NatsServer
 from services.registry.main import create_app as registry_app
 from services.registry.models import plumbing as registry_tables
 from services.registry.settings import Settings as RegistrySettings
-from services.voucher.main import create_app as voucher_app
-from services.voucher.models import ProviderView
-from services.voucher.models import plumbing as voucher_tables
-from services.voucher.settings import Settings as VoucherSettings
-from tests.support import DbFactory, application, eventually, running
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path / "nats", log_file=tmp_path / "nats.log")
-    server.start()
-    yield server
-    server.stop()
+from tests import probe
+from tests.support import DbFactory, application, eventually, running, service_settings
 
 
 async def readyz(client: httpx.AsyncClient) -> int:
@@ -38,12 +24,8 @@ async def readyz(client: httpx.AsyncClient) -> int:
 async def test_broker_killed_mid_stream_loses_and_duplicates_nothing(
     db: DbFactory, broker: NatsServer
 ) -> None:
-    reg_db, vou_db = db.new("registry"), db.new("voucher")
-    common = {"nats_url": broker.url, "outbox_poll_seconds": 0.1, "log_level": "WARNING"}
-    reg = registry_app(RegistrySettings(database_url=reg_db.url, database_schema=reg_db.schema,
-                                        **common))
-    vou = voucher_app(VoucherSettings(database_url=vou_db.url, database_schema=vou_db.schema,
-                                      **common))
+    reg = registry_app(service_settings(RegistrySettings, db.new("registry"), broker.url))
+    vou = probe.create_app(service_settings(probe.Settings, db.new("probe"), broker.url))
     async with running(reg) as r, running(vou) as v:
         statuses: list[int] = []
 
@@ -84,10 +66,8 @@ async def test_broker_killed_mid_stream_loses_and_duplicates_nothing(
                         registry_tables.outbox.c.published_at.is_(None)
                     )
                 )
-            async with rt_vou.db.reader() as s:
-                views = await s.scalar(select(func.count()).select_from(ProviderView))
-                inbox = await s.scalar(select(func.count()).select_from(voucher_tables.inbox))
-            return outbox == 60 and unpublished == 0 and views == 60 and inbox == 60
+            applied = await probe.counts(rt_vou.db)
+            return (outbox, unpublished, applied["recorded"], applied["inbox"]) == (60, 0, 60, 60)
 
         await eventually(converged, timeout=45, what="all 60 events published and applied once")
 

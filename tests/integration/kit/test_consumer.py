@@ -9,14 +9,12 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import nats
 import pytest
 from fastapi import FastAPI
 from nats.aio.msg import Msg
-from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,22 +24,13 @@ from kit.broker import NatsLink
 from kit.consumer import Consumer
 from kit.db import Database
 from kit.migrate import upgrade
-from services.voucher.consumers import on_provider_applied
-from services.voucher.main import create_app as voucher_app
-from services.voucher.models import ProviderView
-from services.voucher.models import plumbing as voucher_tables
-from services.voucher.settings import Settings as VoucherSettings
-from tests.integration.test_delivery import CONSUMER, counters, publish
-from tests.support import DbFactory, DbTarget, eventually, running
-
-VOUCHER_MIGRATIONS = str(Path(__file__).resolve().parents[2] / "services/voucher/migrations")
+from tests.integration.kit.test_delivery import counters, publish
+from tests.probe import CONSUMER, MIGRATIONS, Settings, counts, create_app, plumbing, record
+from tests.support import DbFactory, DbTarget, eventually, running, service_settings
 
 
-def settings(target: DbTarget, nats_url: str, **over: Any) -> VoucherSettings:
-    return VoucherSettings(
-        database_url=target.url, database_schema=target.schema, nats_url=nats_url,
-        outbox_poll_seconds=0.1, log_level="WARNING", **over,
-    )
+def settings(target: DbTarget, nats_url: str, **over: Any) -> Settings:
+    return service_settings(Settings, target, nats_url, **over)
 
 
 def applied_event(name: str = "Kasvu Oy") -> Envelope:
@@ -52,13 +41,9 @@ def applied_event(name: str = "Kasvu Oy") -> Envelope:
 
 
 async def read_model(app: FastAPI) -> tuple[int, int, int]:
-    """(provider_view rows, inbox rows, dead_letter rows) of a voucher app."""
-    db: Database = app.state.runtime.db
-    async with db.reader() as s:
-        views = await s.scalar(select(func.count()).select_from(ProviderView))
-        inbox = await s.scalar(select(func.count()).select_from(voucher_tables.inbox))
-        dead = await s.scalar(select(func.count()).select_from(voucher_tables.dead_letter))
-    return int(views or 0), int(inbox or 0), int(dead or 0)
+    """(events recorded, inbox rows, dead_letter rows) of a probe app."""
+    rows = await counts(app.state.runtime.db)
+    return rows["recorded"], rows["inbox"], rows["dead"]
 
 
 def the_consumer(app: FastAPI) -> Consumer:
@@ -109,7 +94,7 @@ async def test_lost_acks_are_redelivered_and_never_dead_lettered(
     allows failures: JetStream redelivers after ack_wait, the inbox skips both repeats, and
     nothing lands in the dead letters."""
     flaky_acks["fail"] = 2
-    app = voucher_app(settings(db.new("voucher"), clean_nats, consumer_max_deliver=2,
+    app = create_app(settings(db.new("probe"), clean_nats, consumer_max_deliver=2,
                                consumer_ack_wait_seconds=1.0))
     async with running(app) as client:
         before = await counters(client)
@@ -131,7 +116,7 @@ async def test_database_outage_longer_than_max_deliver_loses_no_event(
 ) -> None:
     """While the database is down the event can be neither applied nor dead-lettered; it must
     come back until the database answers, and then be applied once."""
-    app = voucher_app(settings(db.new("voucher"), clean_nats, consumer_max_deliver=2))
+    app = create_app(settings(db.new("probe"), clean_nats, consumer_max_deliver=2))
     async with running(app) as client:
         consumer = the_consumer(app)
         database = SwitchableDatabase(consumer.db)
@@ -148,8 +133,7 @@ async def test_database_outage_longer_than_max_deliver_loses_no_event(
         database.down = False
 
         async def applied() -> bool:
-            r = await client.get(f"/internal/read-models/providers/{event.data['provider_id']}")
-            return r.status_code == 200
+            return (await read_model(app))[0] == 1
 
         await eventually(applied, timeout=20, what="event applied after the database returned")
         assert await read_model(app) == (1, 1, 0)
@@ -159,9 +143,9 @@ async def test_database_outage_longer_than_max_deliver_loses_no_event(
 async def test_replicas_racing_on_one_event_apply_it_once(db: DbFactory) -> None:
     """Two replicas hold the same event at once (a redelivery after ack_wait while the first
     is still working): one applies it, the other counts it as a duplicate, neither fails."""
-    target = db.new("voucher")
+    target = db.new("probe")
     databases = [Database(target.url, schema=target.schema) for _ in range(2)]
-    await upgrade(databases[0], VOUCHER_MIGRATIONS, service="voucher")
+    await upgrade(databases[0], MIGRATIONS, service="probe")
     inside = 0
     both_inside = asyncio.Event()
 
@@ -174,12 +158,12 @@ async def test_replicas_racing_on_one_event_apply_it_once(db: DbFactory) -> None
         # write transactions are serialised, so it finds the inbox row instead.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(both_inside.wait(), 0.5)
-        await on_provider_applied(s, env)
+        await record(s, env)
 
     replicas = [
         Consumer(name=CONSUMER, stream="REGISTRY", handlers={ProviderApplied.event_type():
-                 slow_handler}, db=d, plumbing=voucher_tables,
-                 link=NatsLink("nats://127.0.0.1:1", "unused"), service="voucher")
+                 slow_handler}, db=d, plumbing=plumbing,
+                 link=NatsLink("nats://127.0.0.1:1", "unused"), service="probe")
         for d in databases
     ]
     try:
@@ -188,10 +172,8 @@ async def test_replicas_racing_on_one_event_apply_it_once(db: DbFactory) -> None
             asyncio.gather(*(r._apply(event, slow_handler) for r in replicas)), 30
         )
         assert sorted(results) == [False, True]
-        async with databases[0].reader() as s:
-            views = await s.scalar(select(func.count()).select_from(ProviderView))
-            inbox = await s.scalar(select(func.count()).select_from(voucher_tables.inbox))
-        assert (views, inbox) == (1, 1)
+        rows = await counts(databases[0])
+        assert (rows["recorded"], rows["inbox"]) == (1, 1)
     finally:
         for d in databases:
             await d.dispose()
@@ -200,11 +182,11 @@ async def test_replicas_racing_on_one_event_apply_it_once(db: DbFactory) -> None
 async def test_replicas_on_one_durable_apply_every_event_once(
     db: DbFactory, clean_nats: str
 ) -> None:
-    """Two voucher replicas share the database and the durable consumer; every event is
+    """Two replicas share the database and the durable consumer; every event is
     published twice (fresh Nats-Msg-Id, so JetStream keeps both): each is applied once."""
-    target = db.new("voucher")
-    first = voucher_app(settings(target, clean_nats, consumer_batch=5))
-    second = voucher_app(settings(target, clean_nats, consumer_batch=5))
+    target = db.new("probe")
+    first = create_app(settings(target, clean_nats, consumer_batch=5))
+    second = create_app(settings(target, clean_nats, consumer_batch=5))
     async with running(first) as client, running(second):
         before = await counters(client)
         events = [applied_event(f"Replika {i} Oy") for i in range(30)]
@@ -243,8 +225,8 @@ async def test_durable_consumer_follows_the_configured_settings(
     """A redeploy with another ack_wait changes the durable consumer on the broker (it is not
     left with the settings of the first deployment); JetStream itself never gives up on a
     message: the service dead-letters it after consumer_max_deliver deliveries."""
-    target = db.new("voucher")
-    async with running(voucher_app(settings(target, clean_nats))):
+    target = db.new("probe")
+    async with running(create_app(settings(target, clean_nats))):
 
         async def durable_ack_wait() -> float | None:
             try:
@@ -254,15 +236,14 @@ async def test_durable_consumer_follows_the_configured_settings(
                 return None
 
         assert await eventually(durable_ack_wait, what="durable created") == 30.0
-    redeployed = voucher_app(settings(target, clean_nats, consumer_ack_wait_seconds=4.0,
+    redeployed = create_app(settings(target, clean_nats, consumer_ack_wait_seconds=4.0,
                                       consumer_max_deliver=3))
-    async with running(redeployed) as client:
+    async with running(redeployed):
         event = applied_event()
         await publish(clean_nats, event, ProviderApplied.subject())
 
         async def seen() -> bool:
-            r = await client.get(f"/internal/read-models/providers/{event.data['provider_id']}")
-            return r.status_code == 200
+            return (await read_model(redeployed))[0] == 1
 
         await eventually(seen, what="event applied by the redeployed consumer")
     async with consumer_info(clean_nats) as info:

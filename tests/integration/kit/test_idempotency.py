@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from pydantic import BaseModel
-from sqlalchemy import Column, Integer, String, Table, func, insert, select, text
+from sqlalchemy import Column, Integer, String, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import Database
@@ -16,7 +16,7 @@ from kit.errors import Unprocessable
 from kit.idempotency import run_once
 from kit.orm import new_metadata
 from kit.tables import plumbing_tables
-from tests.support import DbFactory
+from tests.support import DbFactory, database_of
 
 metadata = new_metadata()
 tables = plumbing_tables(metadata)
@@ -29,14 +29,8 @@ thing = Table(
 
 @pytest.fixture
 async def database(db: DbFactory) -> AsyncIterator[Database]:
-    target = db.new("idem")
-    database = Database(target.url, schema=target.schema)
-    async with database.write_engine.begin() as conn:
-        if target.schema:
-            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{target.schema}"'))
-        await conn.run_sync(metadata.create_all)
-    yield database
-    await database.dispose()
+    async with database_of(metadata, db.new("idem")) as database:
+        yield database
 
 
 class Thing(BaseModel):

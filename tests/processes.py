@@ -1,5 +1,5 @@
 """An ASGI app as a real uvicorn process on loopback (uvloop, httptools, no access log): for
-the test suites that kill processes and for the benchmarks."""
+the test suites that kill processes and for the benchmarks (bench/ imports it from here)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ import httpx
 
 from kit.natsserver import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent  # the repository: uvicorn imports the app from there
 
 
-class UvicornProcess:
+class ServiceProcess:
     def __init__(self, app: str, env: dict[str, str], log: Path, *, workers: int = 1) -> None:
         self.app = app
         self.env = env
@@ -30,7 +30,7 @@ class UvicornProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, *, wait_for: str = "/readyz", timeout: float = 60.0) -> UvicornProcess:
+    def start(self, *, wait_for: str = "/readyz", timeout: float = 60.0) -> ServiceProcess:
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", self.app, "--host", "127.0.0.1",

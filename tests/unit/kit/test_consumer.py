@@ -22,6 +22,7 @@ from kit.consumer import Consumer
 from kit.db import Database
 from kit.orm import new_metadata
 from kit.tables import plumbing_tables
+from tests.support import database_of, sqlite_target
 
 EVENT_TYPE = "fi.seteli.test.thing.happened.v1"
 SUBJECT = "seteli.registry.v1.thing.happened"
@@ -71,11 +72,8 @@ class UnreachableDatabase:
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'consumer.db'}")
-    async with db.write_engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield db
-    await db.dispose()
+    async with database_of(metadata, sqlite_target(tmp_path, "consumer")) as db:
+        yield db
 
 
 def envelope(event_id: str | None = None) -> Envelope:

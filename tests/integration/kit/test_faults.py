@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import nats
-import pytest
 from sqlalchemy import func, select
 
 from kit.db import Database
@@ -21,25 +18,9 @@ from kit.natsserver import NatsServer
 from services.registry.main import create_app as registry_app
 from services.registry.models import plumbing as registry_tables
 from services.registry.settings import Settings as RegistrySettings
-from services.voucher.main import create_app as voucher_app
-from services.voucher.models import ProviderView
-from services.voucher.models import plumbing as voucher_tables
-from services.voucher.settings import Settings as VoucherSettings
-from tests.procs import ServiceProcess
-from tests.support import DbFactory, DbTarget, application, eventually, running
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path / "nats", log_file=tmp_path / "nats.log")
-    server.start()
-    yield server
-    server.stop()
-
-
-def common(broker: NatsServer, target: DbTarget) -> dict[str, Any]:
-    return {"database_url": target.url, "database_schema": target.schema,
-            "nats_url": broker.url, "outbox_poll_seconds": 0.1, "log_level": "WARNING"}
+from tests import probe
+from tests.processes import ServiceProcess
+from tests.support import DbFactory, application, eventually, running, service_settings
 
 
 async def outbox_counts(db: Database) -> tuple[int, int]:
@@ -54,12 +35,9 @@ async def outbox_counts(db: Database) -> tuple[int, int]:
 
 
 async def downstream_counts(db: Database) -> tuple[int, int, int]:
-    """(provider_view rows, distinct provider ids, inbox rows) of the voucher service."""
-    async with db.reader() as s:
-        views = await s.scalar(select(func.count()).select_from(ProviderView))
-        distinct = await s.scalar(select(func.count(func.distinct(ProviderView.business_id))))
-        inbox = await s.scalar(select(func.count()).select_from(voucher_tables.inbox))
-    return int(views or 0), int(distinct or 0), int(inbox or 0)
+    """(events recorded, distinct providers, inbox rows) of the consuming probe service."""
+    rows = await probe.counts(db)
+    return rows["recorded"], rows["providers"], rows["inbox"]
 
 
 async def stream_messages(url: str, stream: str = "REGISTRY") -> int:
@@ -94,7 +72,7 @@ async def test_broker_back_without_its_store_gets_streams_and_pending_events(
     """The broker's disk is lost (single node, R1): the streams are gone when it returns.
     The producer alone must provision them again and publish what it committed meanwhile."""
     target = db.new("registry")
-    reg = registry_app(RegistrySettings(**common(broker, target)))
+    reg = registry_app(service_settings(RegistrySettings, target, broker.url))
     async with running(reg) as r:
         rt = reg.state.runtime
         await write(r, range(3))
@@ -112,7 +90,7 @@ async def test_broker_back_without_its_store_gets_streams_and_pending_events(
                          what="events committed during and after the loss published")
         assert await stream_messages(broker.url) == 6  # the three before the loss are gone
 
-        vou = voucher_app(VoucherSettings(**common(broker, db.new("voucher"))))
+        vou = probe.create_app(service_settings(probe.Settings, db.new("probe"), broker.url))
         async with running(vou):
             async def caught_up() -> bool:
                 return await downstream_counts(vou.state.runtime.db) == (6, 6, 6)
@@ -123,10 +101,10 @@ async def test_broker_back_without_its_store_gets_streams_and_pending_events(
 async def test_running_consumer_follows_a_broker_that_lost_its_store(
     db: DbFactory, broker: NatsServer
 ) -> None:
-    """The voucher service was consuming when the store was lost: its durable consumer is
+    """The consuming service was consuming when the store was lost: its durable consumer is
     gone with the streams; it must subscribe again and apply what is published from then on."""
-    reg = registry_app(RegistrySettings(**common(broker, db.new("registry"))))
-    vou = voucher_app(VoucherSettings(**common(broker, db.new("voucher"))))
+    reg = registry_app(service_settings(RegistrySettings, db.new("registry"), broker.url))
+    vou = probe.create_app(service_settings(probe.Settings, db.new("probe"), broker.url))
     async with running(reg) as r, running(vou):
         vou_db = vou.state.runtime.db
         await write(r, range(3))
@@ -146,17 +124,17 @@ async def test_running_consumer_follows_a_broker_that_lost_its_store(
 async def test_consumer_service_killed_mid_stream_converges_exactly_once(
     db: DbFactory, broker: NatsServer, tmp_path: Path
 ) -> None:
-    """The voucher service, a real process, is SIGKILLed while events stream in (some applied
-    and committed but not acked, some fetched and not applied); after a restart its read
-    model holds every event once."""
-    vou_target = db.new("voucher")
-    env = {**vou_target.env("VOUCHER"), "NATS_URL": broker.url, "VOUCHER_LOG_LEVEL": "WARNING",
-           "VOUCHER_CONSUMER_ACK_WAIT_SECONDS": "2"}
-    voucher = ServiceProcess("services.voucher.main:app", env, tmp_path / "voucher.log")
+    """The consuming service, a real process, is SIGKILLed while events stream in (some
+    applied and committed but not acked, some fetched and not applied); after a restart it has
+    applied every event once."""
+    vou_target = db.new("probe")
+    env = {**vou_target.env("PROBE"), "NATS_URL": broker.url, "PROBE_LOG_LEVEL": "WARNING",
+           "PROBE_CONSUMER_ACK_WAIT_SECONDS": "2"}
+    consumer = ServiceProcess("tests.probe:app", env, tmp_path / "probe.log")
     vou_db = Database(vou_target.url, schema=vou_target.schema)
-    reg = registry_app(RegistrySettings(**common(broker, db.new("registry"))))
+    reg = registry_app(service_settings(RegistrySettings, db.new("registry"), broker.url))
     try:
-        await asyncio.to_thread(voucher.start)
+        await asyncio.to_thread(consumer.start)
         async with running(reg) as r:
             writer = asyncio.create_task(write(r, range(60)))
 
@@ -164,10 +142,10 @@ async def test_consumer_service_killed_mid_stream_converges_exactly_once(
                 return (await downstream_counts(vou_db))[2] >= 10
 
             await eventually(some_applied, timeout=30, what="consumer busy")
-            await asyncio.to_thread(voucher.sigkill)
+            await asyncio.to_thread(consumer.sigkill)
             assert not writer.done(), "the stream ended before the kill: make it longer"
             await asyncio.wait_for(writer, 60)
-            await asyncio.to_thread(voucher.start)
+            await asyncio.to_thread(consumer.start)
 
             async def converged() -> bool:
                 outbox, pending = await outbox_counts(reg.state.runtime.db)
@@ -177,7 +155,7 @@ async def test_consumer_service_killed_mid_stream_converges_exactly_once(
             assert await downstream_counts(vou_db) == (60, 60, 60)
             assert await stream_messages(broker.url) == 60
     finally:
-        await asyncio.to_thread(voucher.stop)
+        await asyncio.to_thread(consumer.stop)
         await vou_db.dispose()
 
 
@@ -185,11 +163,11 @@ async def test_readiness_and_metrics_follow_the_broker(db: DbFactory, broker: Na
     """/readyz answers 503 on both services while NATS is down and 200 once it is back;
     /metrics carries the outbox backlog, the consumer lag and the dead-letter count, and the
     backlog and lag drain to zero after the outage."""
-    reg = registry_app(RegistrySettings(**common(broker, db.new("registry"))))
+    reg = registry_app(service_settings(RegistrySettings, db.new("registry"), broker.url))
     # An ack in flight when the broker dies is lost: that message stays "ack pending" (lag 1)
     # until ack_wait expires and the redelivery is skipped by the inbox. Keep that short.
-    vou = voucher_app(VoucherSettings(**common(broker, db.new("voucher")),
-                                      consumer_ack_wait_seconds=3.0))
+    vou = probe.create_app(service_settings(probe.Settings, db.new("probe"), broker.url,
+                                            consumer_ack_wait_seconds=3.0))
     clients: list[httpx.AsyncClient] = []
 
     async def statuses() -> list[int]:
@@ -226,8 +204,8 @@ async def test_readiness_and_metrics_follow_the_broker(db: DbFactory, broker: Na
         async def drained() -> tuple[float | None, float | None, int]:
             reg_text, vou_text = (await r.get("/metrics")).text, (await v.get("/metrics")).text
             backlog = sample(reg_text, "seteli_outbox_backlog", service="registry")
-            lag = sample(vou_text, "seteli_consumer_lag", service="voucher",
-                         consumer="voucher-from-registry")
+            lag = sample(vou_text, "seteli_consumer_lag", service="probe",
+                         consumer=probe.CONSUMER)
             views = (await downstream_counts(vou.state.runtime.db))[0]
             return backlog, lag, views
 
