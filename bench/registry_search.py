@@ -74,7 +74,7 @@ async def seed(db: Database, n_offerings: int, rnd: random.Random) -> Seeded:
         region = regions[i % 3]
         bid = business_id_of(next(numbers))
         assert bid
-        applied = await providers.apply(db, ProviderApplication.model_validate({
+        applied = await providers.submit_application(db, ProviderApplication.model_validate({
             "business_id": bid, "legal_name": f"{rnd.choice(WORDS).capitalize()} {i} Oy",
             "contact_name": "Bench", "contact_email": "bench@example.fi",
             "description": {"fi": "Kuormitustesti"}, "regions": [region]}),

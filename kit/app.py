@@ -187,10 +187,10 @@ def dead_letter_router() -> APIRouter:
         after: Annotated[DeadLetterPosition | None, Depends(DEAD_LETTERS.query)],
         limit: LimitQuery = 50,
     ) -> dict[str, Any]:
-        t = rt.plumbing.dead_letter
-        q = select(t).order_by(t.c.seq.desc()).limit(limit + 1)
+        dead = rt.plumbing.dead_letter
+        q = select(dead).order_by(dead.c.seq.desc()).limit(limit + 1)
         if after is not None:
-            q = q.where(t.c.seq < after.before)
+            q = q.where(dead.c.seq < after.before)
         async with rt.db.reader() as s:
             rows = [dict(r) for r in (await s.execute(q)).mappings().all()]
         page = paginate(rows, limit, lambda r: DeadLetterPosition(before=r["seq"]))

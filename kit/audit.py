@@ -15,7 +15,7 @@ from kit.tables import SeqType
 
 
 def audit_table(metadata: MetaData) -> Table:
-    t = Table(
+    log = Table(
         "audit_log",
         metadata,
         Column("seq", SeqType, primary_key=True, autoincrement=True),
@@ -29,9 +29,9 @@ def audit_table(metadata: MetaData) -> Table:
         Column("reason", Text, nullable=False),
         Column("details", JSON, nullable=False),
     )
-    Index("ix_audit_log_subject", t.c.subject_type, t.c.subject_id, t.c.seq)
-    Index("ix_audit_log_region", t.c.region, t.c.seq)
-    return t
+    Index("ix_audit_log_subject", log.c.subject_type, log.c.subject_id, log.c.seq)
+    Index("ix_audit_log_region", log.c.region, log.c.seq)
+    return log
 
 
 async def record(

@@ -58,25 +58,25 @@ async def run_once(
     scope: str,
     key: str | None,
     payload: Any,
-    work: Callable[[AsyncSession], Awaitable[Answer]],
+    change: Callable[[AsyncSession], Awaitable[Answer]],
     answer: type[Answer],
 ) -> Once[Answer]:
-    """Run ``work`` in one write transaction and commit, unless ``key`` was seen before.
+    """Run ``change`` in one write transaction and commit, unless ``key`` was seen before.
 
-    ``work`` returns the use case's answer (an ``answer`` model) and must not commit; the answer
+    ``change`` returns the use case's answer (an ``answer`` model) and must not commit; the answer
     is stored with the key, in the same transaction, and given back to every retry.
     """
     if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH):
         raise Unprocessable.field("Idempotency-Key", f"must be 1..{MAX_KEY_LENGTH} characters")
     digest = request_hash(payload)
-    t = plumbing.idempotency
+    keys = plumbing.idempotency
     for _ in range(2):
         async with db.session() as s:
             if key is not None:
                 prior = (
                     await s.execute(
-                        select(t.c.request_hash, t.c.body).where(
-                            t.c.scope == scope, t.c.key == key
+                        select(keys.c.request_hash, keys.c.body).where(
+                            keys.c.scope == scope, keys.c.key == key
                         )
                     )
                 ).first()
@@ -92,7 +92,7 @@ async def run_once(
                     # this row until we commit, then fails here and replays our answer.
                     # (status_code is no longer read: the router decides the status.)
                     await s.execute(
-                        insert(t).values(
+                        insert(keys).values(
                             scope=scope, key=key, request_hash=digest, status_code=0, body="",
                             created_at=datetime.now(UTC),
                         )
@@ -100,11 +100,11 @@ async def run_once(
                 except IntegrityError:
                     await s.rollback()
                     continue
-            value = await work(s)
+            value = await change(s)
             if key is not None:
                 await s.execute(
-                    update(t)
-                    .where(t.c.scope == scope, t.c.key == key)
+                    update(keys)
+                    .where(keys.c.scope == scope, keys.c.key == key)
                     .values(body=value.model_dump_json())
                 )
             await s.commit()

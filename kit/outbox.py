@@ -143,13 +143,13 @@ class OutboxRelay:
 
     async def publish_pending(self, js: JetStreamContext) -> tuple[int, bool]:
         """Publish one batch. Returns (published, batch_was_full)."""
-        t = self.plumbing.outbox
+        outbox = self.plumbing.outbox
         async with self.db.reader() as s:
             rows = (
                 await s.execute(
-                    select(t.c.seq, t.c.event_id, t.c.subject, t.c.payload)
-                    .where(t.c.published_at.is_(None))
-                    .order_by(t.c.seq)
+                    select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.payload)
+                    .where(outbox.c.published_at.is_(None))
+                    .order_by(outbox.c.seq)
                     .limit(self.batch)
                 )
             ).all()
@@ -173,7 +173,7 @@ class OutboxRelay:
         if done:
             async with self.db.session() as s:
                 await s.execute(
-                    update(t).where(t.c.seq.in_(done)).values(published_at=datetime.now(UTC))
+                    update(outbox).where(outbox.c.seq.in_(done)).values(published_at=datetime.now(UTC))
                 )
                 await s.commit()
             metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(done))

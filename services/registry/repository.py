@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -35,6 +34,7 @@ from services.registry.models import (
     ServiceType,
     audit_log,
 )
+from services.registry.schemas import OfferingSearch
 
 
 async def provider_by_business_id(s: AsyncSession, business_id: str) -> Provider | None:
@@ -172,21 +172,6 @@ async def set_offerings_visibility(s: AsyncSession, provider_id: str, region: st
     )
 
 
-@dataclass(frozen=True)
-class OfferingFilter:
-    """Search filters; ``include_hidden`` drops the public-only condition (hidden and withdrawn
-    offerings too), for callers entitled to see them."""
-
-    provider_id: str | None = None
-    include_hidden: bool = False
-    region: str | None = None
-    service_type: str | None = None
-    municipality: str | None = None
-    language: str | None = None
-    remote: bool | None = None
-    text: str | None = None
-
-
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -201,9 +186,9 @@ def offering_columns(fields: Sequence[str]) -> list[ColumnElement[Any]]:
     return [table.c[API_NAMES.get(name, name)].label(name) for name in fields]
 
 
-def _where(f: OfferingFilter) -> list[ColumnElement[bool]]:
+def _where(f: OfferingSearch, include_hidden: bool) -> list[ColumnElement[bool]]:
     # "visible = true" (not "IS TRUE"), so that PostgreSQL can use the visible-first indexes
-    cond: list[ColumnElement[bool]] = [] if f.include_hidden else [Offering.visible == true()]
+    cond: list[ColumnElement[bool]] = [] if include_hidden else [Offering.visible == true()]
     if f.provider_id:
         cond.append(Offering.provider_id == f.provider_id)
     if f.region:
@@ -226,12 +211,13 @@ def _where(f: OfferingFilter) -> list[ColumnElement[bool]]:
 
 
 async def search_offerings(
-    s: AsyncSession, f: OfferingFilter, *, fields: Sequence[str],
+    s: AsyncSession, f: OfferingSearch, *, include_hidden: bool, fields: Sequence[str],
     after: tuple[date, str] | None, limit: int,
 ) -> tuple[list[RowMapping], int]:
     """One page (``limit + 1`` rows, of ``fields``) of offerings in (next_start, id) order, and
-    the number of matches."""
-    cond = _where(f)
+    the number of matches; ``include_hidden`` adds hidden and withdrawn offerings (for callers
+    entitled to see them)."""
+    cond = _where(f, include_hidden)
     q = select(*offering_columns(fields)).where(*cond)
     if after:
         start, oid = after

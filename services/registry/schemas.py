@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
@@ -322,6 +323,19 @@ class OfferingOut(BaseModel):
                           "approved in the region")
     version: int
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class OfferingSearch:
+    """What a search of offerings asks for (every filter optional; they combine)."""
+
+    region: str | None = None
+    service_type: str | None = None
+    municipality: str | None = None
+    language: str | None = None
+    remote: bool | None = None
+    text: str | None = None
+    provider_id: str | None = None
 
 
 class OfferingPage(BaseModel):

@@ -15,9 +15,14 @@ from kit.pagination import CursorKind, LimitQuery
 from kit.runtime import RuntimeDep
 from kit.versioning import IfMatchDep, versioned_model
 from services.registry.domain.languages import ISO_639_1
-from services.registry.schemas import OfferingIn, OfferingOut, OfferingPage, OfferingPosition
+from services.registry.schemas import (
+    OfferingIn,
+    OfferingOut,
+    OfferingPage,
+    OfferingPosition,
+    OfferingSearch,
+)
 from services.registry.use_cases import offerings
-from services.registry.use_cases.offerings import SearchFilters
 
 router = APIRouter(prefix="/offerings", tags=["offerings"])
 SEARCH = CursorKind("registry.offerings", OfferingPosition)
@@ -55,9 +60,9 @@ async def search(
 ) -> Response:
     if language is not None and language not in ISO_639_1:
         raise Unprocessable.field("language", f"'{language}' is not an ISO 639-1 language code")
-    filters = SearchFilters(region=region, service_type=service_type, municipality=municipality,
+    wanted = OfferingSearch(region=region, service_type=service_type, municipality=municipality,
                             language=language, remote=remote, text=q, provider_id=provider_id)
-    found = await offerings.search(rt.db, principal, filters, visibility=visibility,
+    found = await offerings.search(rt.db, principal, wanted, visibility=visibility,
                                    after=after, limit=limit)
     page = {"items": [dict(r) for r in found.items],
             "next_cursor": SEARCH.encode(request, found.next), "total": found.total}

@@ -47,9 +47,10 @@ HISTORY = CursorKind("registry.provider-history", AuditPosition)
     "`/problems/duplicate-business-id`). Emits `provider.applied`. Accepts `Idempotency-Key`.",
     responses=problems(401, 409, 422),
 )
-async def apply(body: ProviderApplication, rt: RuntimeDep, principal: OptionalPrincipalDep,
-                idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
-    once = await providers.apply(rt.db, body, principal=principal, key=idempotency_key)
+async def submit_application(body: ProviderApplication, rt: RuntimeDep,
+                             principal: OptionalPrincipalDep,
+                             idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
+    once = await providers.submit_application(rt.db, body, principal=principal, key=idempotency_key)
     return once_response(once, 201)
 
 

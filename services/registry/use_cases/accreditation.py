@@ -74,7 +74,7 @@ async def decide(
 ) -> Once[AccreditationOut]:
     access.ensure_admin_of(principal, region)
 
-    async def work(s: AsyncSession) -> AccreditationOut:
+    async def record_decision(s: AsyncSession) -> AccreditationOut:
         p = await repository.provider(s, provider_id)
         acc = await repository.accreditation(s, provider_id, region, for_update=True)
         if p is None or acc is None:
@@ -86,7 +86,8 @@ async def decide(
 
     return await run_once(
         db, plumbing, scope=key_scope(principal, f"decide {provider_id} {region}"), key=key,
-        payload=body.model_dump(mode="json") | {"if_match": if_match.header}, work=work,
+        payload=body.model_dump(mode="json") | {"if_match": if_match.header},
+        change=record_decision,
         answer=AccreditationOut,
     )
 
@@ -97,7 +98,7 @@ async def apply_in_region(
     """A provider applies in one more region, or again after rejection or expiry."""
     access.ensure_own_provider(principal, provider_id)
 
-    async def work(s: AsyncSession) -> AccreditationOut:
+    async def record_application(s: AsyncSession) -> AccreditationOut:
         p = await repository.provider(s, provider_id)
         if p is None:
             raise NotFound("no such provider")
@@ -115,7 +116,7 @@ async def apply_in_region(
         return AccreditationOut.model_validate(acc)
 
     return await run_once(db, plumbing, scope=key_scope(principal, f"apply {provider_id}"),
-                          key=key, payload={"region": region}, work=work,
+                          key=key, payload={"region": region}, change=record_application,
                           answer=AccreditationOut)
 
 

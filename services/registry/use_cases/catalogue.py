@@ -39,26 +39,26 @@ async def service_types(db: Database) -> list[ServiceTypeOut]:
 
 async def add_service_type(db: Database, body: ServiceTypeIn, *, principal: Principal,
                            key: str | None) -> Once[ServiceTypeOut]:
-    async def work(s: AsyncSession) -> ServiceTypeOut:
+    async def add(s: AsyncSession) -> ServiceTypeOut:
         if await repository.service_type(s, body.code):
             raise DuplicateServiceType(body.code)
         scheme = [m.model_dump() for m in body.payment_scheme]
-        t = ServiceType(code=body.code, name=body.name.model_dump(), payment_scheme=scheme,
-                        created_at=now())
-        s.add(t)
+        service_type = ServiceType(code=body.code, name=body.name.model_dump(),
+                                   payment_scheme=scheme, created_at=now())
+        s.add(service_type)
         try:
             await s.flush()
         except IntegrityError as exc:
             raise DuplicateServiceType(body.code) from exc
         await audit.record(s, audit_log, actor=principal, action="service_type.added",
-                           subject_type="service_type", subject_id=t.code,
+                           subject_type="service_type", subject_id=service_type.code,
                            region=principal.region, reason="catalogue extended",
                            details={"payment_scheme": scheme})
         await add_event(s, plumbing, ServiceTypeAdded(
-            code=t.code, names=LocalizedText(**t.name),
-            payment_scheme=[PaymentMilestone(**m) for m in scheme]), resource=t.code)
-        return ServiceTypeOut.model_validate(t)
+            code=service_type.code, names=LocalizedText(**service_type.name),
+            payment_scheme=[PaymentMilestone(**m) for m in scheme]), resource=service_type.code)
+        return ServiceTypeOut.model_validate(service_type)
 
     return await run_once(db, plumbing, scope=key_scope(principal, "POST /service-types"),
-                          key=key, payload=body.model_dump(mode="json"), work=work,
+                          key=key, payload=body.model_dump(mode="json"), change=add,
                           answer=ServiceTypeOut)

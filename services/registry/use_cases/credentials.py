@@ -33,7 +33,7 @@ async def create(db: Database, provider_id: str, name: str, *, principal: Princi
     access.ensure_own_provider(principal, provider_id)
     created: dict[str, str] = {}
 
-    async def work(s: AsyncSession) -> ApiKeyCreated:
+    async def create_key(s: AsyncSession) -> ApiKeyCreated:
         if await repository.provider(s, provider_id) is None:
             raise NotFound("no such provider")
         prefix = secrets.token_hex(4)
@@ -53,7 +53,7 @@ async def create(db: Database, provider_id: str, name: str, *, principal: Princi
         # key is revoked and a new one made, never that the secret is kept.
         return ApiKeyCreated(**ApiKeyOut.model_validate(k).model_dump(), key="")
 
-    once = await run_once(db, plumbing, key=key, payload={"name": name}, work=work,
+    once = await run_once(db, plumbing, key=key, payload={"name": name}, change=create_key,
                           scope=key_scope(principal, f"POST api-keys {provider_id}"),
                           answer=ApiKeyCreated)
     if once.replayed:

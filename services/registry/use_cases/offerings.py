@@ -3,7 +3,7 @@ search."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import RowMapping
@@ -23,7 +23,7 @@ from services.registry.domain.accreditation import AccreditationState, choosable
 from services.registry.domain.search import search_text
 from services.registry.models import Offering, plumbing
 from services.registry.problems import NotAccredited, OfferingWithdrawn
-from services.registry.schemas import OfferingIn, OfferingOut, OfferingPosition
+from services.registry.schemas import OfferingIn, OfferingOut, OfferingPosition, OfferingSearch
 from services.registry.use_cases.common import key_scope, now
 
 PUBLISHED, WITHDRAWN = "published", "withdrawn"
@@ -72,7 +72,7 @@ async def publish(db: Database, body: OfferingIn, *, principal: Principal,
                   key: str | None) -> Once[OfferingOut]:
     provider_id = access.staff_provider_id(principal)
 
-    async def work(s: AsyncSession) -> OfferingOut:
+    async def create_offering(s: AsyncSession) -> OfferingOut:
         await _validate(s, body)
         p = await repository.provider(s, provider_id)
         # Shared lock: a suspension decided meanwhile waits for this offering to exist, and
@@ -80,10 +80,10 @@ async def publish(db: Database, body: OfferingIn, *, principal: Principal,
         acc = await repository.accreditation(s, provider_id, body.region, for_share=True)
         if p is None or acc is None or not choosable(AccreditationState(acc.state)):
             raise NotAccredited(body.region)
-        t = now()
+        at = now()
         o = Offering(id=str(uuid7()), provider_id=provider_id, region_code=body.region,
                      provider_name=p.legal_name, status=PUBLISHED, visible=True,
-                     created_at=t, updated_at=t, version=1)
+                     created_at=at, updated_at=at, version=1)
         _set_from(o, body)
         s.add(o)
         await s.flush()
@@ -92,7 +92,8 @@ async def publish(db: Database, body: OfferingIn, *, principal: Principal,
         return offering_out(o)
 
     return await run_once(db, plumbing, scope=key_scope(principal, "POST /offerings"), key=key,
-                          payload=body.model_dump(mode="json"), work=work, answer=OfferingOut)
+                          payload=body.model_dump(mode="json"), change=create_offering,
+                          answer=OfferingOut)
 
 
 async def _own(s: AsyncSession, offering_id: str, provider_id: str) -> Offering:
@@ -161,28 +162,14 @@ class SearchResult:
     total: int
 
 
-@dataclass(frozen=True)
-class SearchFilters:
-    region: str | None = None
-    service_type: str | None = None
-    municipality: str | None = None
-    language: str | None = None
-    remote: bool | None = None
-    text: str | None = None
-    provider_id: str | None = None
-
-
-async def search(db: Database, viewer: Principal | None, filters: SearchFilters, *,
+async def search(db: Database, viewer: Principal | None, wanted: OfferingSearch, *,
                  visibility: str, after: OfferingPosition | None, limit: int) -> SearchResult:
     scope = access.offering_scope(viewer, visibility=visibility,
-                                  provider_id=filters.provider_id, region=filters.region)
-    f = repository.OfferingFilter(
-        provider_id=scope.provider_id, include_hidden=scope.include_hidden, region=scope.region,
-        service_type=filters.service_type, municipality=filters.municipality,
-        language=filters.language, remote=filters.remote, text=filters.text)
+                                  provider_id=wanted.provider_id, region=wanted.region)
+    scoped = replace(wanted, provider_id=scope.provider_id, region=scope.region)
     async with db.reader() as s:
         rows, total = await repository.search_offerings(
-            s, f, fields=list(OfferingOut.model_fields),
+            s, scoped, include_hidden=scope.include_hidden, fields=list(OfferingOut.model_fields),
             after=(after.start, after.id) if after else None, limit=limit)
     page = paginate(rows, limit, _position)
     return SearchResult(page.items, page.next, total)

@@ -60,10 +60,10 @@ def new_application(p: Provider, region: str) -> Accreditation:
                          valid_until=None, decided_at=now(), reason="", version=1)
 
 
-async def apply(db: Database, application: ProviderApplication, *,
+async def submit_application(db: Database, application: ProviderApplication, *,
                 principal: Principal | None, key: str | None) -> Once[ProviderOut]:
     """A new provider applies in one or more regions: one ``provider.applied`` per region."""
-    async def work(s: AsyncSession) -> ProviderOut:
+    async def create_provider(s: AsyncSession) -> ProviderOut:
         errors = [FieldError(field=f"regions.{i}", message=f"unknown region '{code}'")
                   for i, code in enumerate(application.regions)
                   if await repository.region(s, code) is None]
@@ -90,7 +90,7 @@ async def apply(db: Database, application: ProviderApplication, *,
         return shown(p, accs)  # the applicant sees its whole application
 
     return await run_once(db, plumbing, scope=key_scope(principal, "POST /providers"), key=key,
-                          payload=application.model_dump(mode="json"), work=work,
+                          payload=application.model_dump(mode="json"), change=create_provider,
                           answer=ProviderOut)
 
 

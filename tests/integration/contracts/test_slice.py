@@ -14,18 +14,11 @@ from services.registry.main import create_app as registry_app
 from services.registry.settings import Settings as RegistrySettings
 from services.voucher.main import create_app as voucher_app
 from services.voucher.settings import Settings as VoucherSettings
-from tests.support import DbFactory, application, eventually, running
+from tests.support import DbFactory, application, eventually, running, service_settings
 
 
 def settings_for(cls, db: DbFactory, nats_url: str, service: str):  # type: ignore[no-untyped-def]
-    target = db.new(service)
-    return cls(
-        database_url=target.url,
-        database_schema=target.schema,
-        nats_url=nats_url,
-        outbox_poll_seconds=0.1,
-        log_level="WARNING",
-    )
+    return service_settings(cls, db.new(service), nats_url)
 
 
 async def test_provider_application_reaches_read_models(db: DbFactory, clean_nats: str) -> None:

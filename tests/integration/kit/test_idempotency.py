@@ -56,9 +56,9 @@ async def count(database: Database) -> int:
 
 async def test_retry_returns_first_answer_and_creates_nothing(database: Database) -> None:
     first = await run_once(database, tables, scope="POST /things", key="k1",
-                           payload={"name": "a"}, answer=Thing, work=creator("a"))
+                           payload={"name": "a"}, answer=Thing, change=creator("a"))
     again = await run_once(database, tables, scope="POST /things", key="k1",
-                           payload={"name": "a"}, answer=Thing, work=creator("a"))
+                           payload={"name": "a"}, answer=Thing, change=creator("a"))
     assert first.value.name == "a" and not first.replayed
     assert again.replayed and again.value == first.value
     assert await count(database) == 1
@@ -66,19 +66,19 @@ async def test_retry_returns_first_answer_and_creates_nothing(database: Database
 
 async def test_same_key_other_request_is_refused(database: Database) -> None:
     await run_once(database, tables, scope="POST /things", key="k2",
-                   payload={"name": "a"}, answer=Thing, work=creator("a"))
+                   payload={"name": "a"}, answer=Thing, change=creator("a"))
     with pytest.raises(Unprocessable) as err:
         await run_once(database, tables, scope="POST /things", key="k2",
-                       payload={"name": "b"}, answer=Thing, work=creator("b"))
+                       payload={"name": "b"}, answer=Thing, change=creator("b"))
     assert err.value.errors and err.value.errors[0].field == "Idempotency-Key"
     assert await count(database) == 1
 
 
 async def test_keys_are_scoped(database: Database) -> None:
     await run_once(database, tables, scope="provider-1", key="same",
-                   payload={"name": "a"}, answer=Thing, work=creator("a"))
+                   payload={"name": "a"}, answer=Thing, change=creator("a"))
     await run_once(database, tables, scope="provider-2", key="same",
-                   payload={"name": "a"}, answer=Thing, work=creator("a"))
+                   payload={"name": "a"}, answer=Thing, change=creator("a"))
     assert await count(database) == 2
 
 
@@ -86,7 +86,7 @@ async def test_racing_retries_create_once(database: Database) -> None:
     results = await asyncio.gather(
         *(
             run_once(database, tables, scope="POST /things", key="race",
-                     payload={"name": "r"}, answer=Thing, work=creator("r", delay=0.05))
+                     payload={"name": "r"}, answer=Thing, change=creator("r", delay=0.05))
             for _ in range(8)
         )
     )
@@ -98,5 +98,5 @@ async def test_racing_retries_create_once(database: Database) -> None:
 async def test_without_key_each_request_creates(database: Database) -> None:
     for _ in range(3):
         await run_once(database, tables, scope="POST /things", key=None,
-                       payload={"name": "n"}, answer=Thing, work=creator("n"))
+                       payload={"name": "n"}, answer=Thing, change=creator("n"))
     assert await count(database) == 3

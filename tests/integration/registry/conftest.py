@@ -17,7 +17,7 @@ from contracts.principal import Principal, Role, encode
 from services.registry.main import create_app
 from services.registry.models import metadata
 from services.registry.settings import Settings
-from tests.support import DbFactory, application, running
+from tests.support import DbFactory, application, running, service_settings
 
 
 @dataclass
@@ -144,8 +144,7 @@ def offering_body(**over: Any) -> dict[str, Any]:
 @pytest.fixture
 async def registry(db: DbFactory, clean_nats: str) -> AsyncIterator[Registry]:
     target = db.new("registry")
-    settings = Settings(database_url=target.url, database_schema=target.schema,
-                        nats_url=clean_nats, outbox_poll_seconds=0.1, log_level="WARNING")
+    settings = service_settings(Settings, target, clean_nats)
     app = create_app(settings)
     async with running(app) as client:
         yield Registry(client, app, clean_nats, settings.principal_secret)

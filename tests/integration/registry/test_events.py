@@ -15,7 +15,7 @@ from contracts.events import Envelope
 from services.registry.main import create_app
 from services.registry.settings import Settings
 from tests.integration.registry.conftest import Registry, offering_body
-from tests.support import DbFactory, application, eventually, running
+from tests.support import DbFactory, application, eventually, running, service_settings
 
 
 def future(days: int = 365) -> str:
@@ -155,9 +155,7 @@ async def _lifecycle(registry: Registry) -> None:
 
 async def test_expiry_job_runs_by_itself(db: DbFactory, clean_nats: str) -> None:
     target = db.new("registry")
-    settings = Settings(database_url=target.url, database_schema=target.schema,
-                        nats_url=clean_nats, outbox_poll_seconds=0.1, log_level="WARNING",
-                        expiry_interval_seconds=0.2)
+    settings = service_settings(Settings, target, clean_nats, expiry_interval_seconds=0.2)
     app = create_app(settings)
     async with running(app) as client:
         registry = Registry(client, app, clean_nats, settings.principal_secret)

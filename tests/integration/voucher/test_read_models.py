@@ -18,16 +18,12 @@ from services.voucher.main import create_app as voucher_app
 from services.voucher.models import AccreditationView, OfferingView
 from services.voucher.settings import Settings as VoucherSettings
 from tests.integration.registry.conftest import offering_body
-from tests.support import DbFactory, application, eventually, running
+from tests.support import DbFactory, application, eventually, running, service_settings
 
 
 async def test_accreditation_and_offering_views(db: DbFactory, clean_nats: str) -> None:
-    reg_t, vou_t = db.new("registry"), db.new("voucher")
-    common = {"nats_url": clean_nats, "outbox_poll_seconds": 0.1, "log_level": "WARNING"}
-    reg = registry_app(RegistrySettings(database_url=reg_t.url, database_schema=reg_t.schema,
-                                        **common))
-    vou = voucher_app(VoucherSettings(database_url=vou_t.url, database_schema=vou_t.schema,
-                                      **common))
+    reg = registry_app(service_settings(RegistrySettings, db.new("registry"), clean_nats))
+    vou = voucher_app(service_settings(VoucherSettings, db.new("voucher"), clean_nats))
     secret = RegistrySettings().principal_secret
     admin = {"X-Seteli-Principal": encode(
         Principal(sub="a", role=Role.region_admin, region="pirkanmaa"), secret)}
