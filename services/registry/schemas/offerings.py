@@ -1,0 +1,128 @@
+"""Bodies of offerings and the search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from kit.pagination import CursorPosition
+from services.registry.domain.calendar import MAX_START_AHEAD_DAYS
+from services.registry.domain.languages import ISO_639_1
+from services.registry.schemas.common import (
+    MAX_CAPACITY,
+    MAX_DURATION_DAYS,
+    MAX_PRICE_CENTS,
+    FromRegionCode,
+    LongText,
+    MunicipalityCode,
+    RegionCode,
+    ShortText,
+    today,
+)
+
+
+class OfferingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    region: RegionCode
+    service_type: Annotated[str, StringConstraints(max_length=60)]
+    title: ShortText
+    description: LongText
+    remote: bool = Field(default=False, description="delivered remotely (too)")
+    municipalities: list[MunicipalityCode] = Field(
+        default_factory=list, max_length=100, validate_default=True,
+        description="where it is delivered: municipality codes of the region")
+    languages: list[str] = Field(min_length=1, max_length=20)
+    unit_price_cents: int = Field(gt=0, le=MAX_PRICE_CENTS)
+    capacity: int = Field(ge=0, le=MAX_CAPACITY)
+    next_start: date
+    duration_days: int = Field(gt=0, le=MAX_DURATION_DAYS)
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, v: list[str]) -> list[str]:
+        out = []
+        for code in v:
+            code = code.strip().lower()
+            if code not in ISO_639_1:
+                raise ValueError(f"'{code}' is not an ISO 639-1 language code")
+            if code not in out:
+                out.append(code)
+        return out
+
+    @field_validator("next_start")
+    @classmethod
+    def _not_past(cls, v: date) -> date:
+        if v < today():
+            raise ValueError("must be today or later")
+        if v > today() + timedelta(days=MAX_START_AHEAD_DAYS):
+            raise ValueError(f"must be at most {MAX_START_AHEAD_DAYS} days ahead")
+        return v
+
+    @field_validator("municipalities")
+    @classmethod
+    def _somewhere(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        if not v and info.data.get("remote") is False:
+            raise ValueError("give at least one municipality, or remote delivery")
+        return v
+
+
+class OfferingOut(BaseModel):
+    """An offering as the API shows it; the one list of its public fields (the search selects
+    these columns, the events take theirs from it)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    provider_id: str
+    provider_name: str
+    region: str = FromRegionCode
+    service_type: str
+    title: dict[str, str | None]
+    description: dict[str, str | None]
+    municipalities: list[str]
+    remote: bool
+    languages: list[str]
+    unit_price_cents: int
+    capacity: int
+    next_start: date
+    duration_days: int
+    status: str
+    visible: bool = Field(description="shown in the public search: published, and the provider "
+                          "approved in the region")
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class OfferingSearch:
+    """What a search of offerings asks for (every filter optional; they combine)."""
+
+    region: str | None = None
+    service_type: str | None = None
+    municipality: str | None = None
+    language: str | None = None
+    remote: bool | None = None
+    text: str | None = None
+    provider_id: str | None = None
+
+
+class OfferingPage(BaseModel):
+    items: list[OfferingOut]
+    next_cursor: str | None = None
+    total: int
+
+
+class OfferingPosition(CursorPosition):
+    start: date
+    id: str = Field(min_length=1, max_length=36)
