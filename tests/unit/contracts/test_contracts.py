@@ -57,3 +57,17 @@ def test_principal_round_trip_and_rejections() -> None:
                            "iss": "seteli-gateway"}, key=None, algorithm="none")
     with pytest.raises(InvalidPrincipal):
         decode(unsigned, SECRET)
+
+
+def test_provider_applied_names_its_region_in_both_spellings() -> None:
+    """Since 1.1 one event per region (``region``, ``regions == [region]``); a 1.0 event lists
+    every region of one application in ``regions``. Neither is the provider's whole set."""
+    new = ProviderApplied(provider_id="p1", business_id="1234567-1", legal_name="Oy",
+                          region="pirkanmaa")
+    assert (new.region, new.regions, new.state, new.version) == (
+        "pirkanmaa", ["pirkanmaa"], "applied", 1)
+    old = ProviderApplied.model_validate({"provider_id": "p1", "business_id": "1234567-1",
+                                          "legal_name": "Oy", "regions": ["a", "b"]})
+    assert old.regions == ["a", "b"] and old.region == ""
+    with pytest.raises(ValueError):
+        ProviderApplied(provider_id="p1", business_id="1234567-1", legal_name="Oy")
