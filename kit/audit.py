@@ -1,6 +1,7 @@
-"""Append-only audit log (DESIGN.md, invariant 8): every decision on money or accreditation is a
-row with actor, action, reason and time. The table refuses UPDATE and DELETE at the database
-level (triggers on SQLite and PostgreSQL), so no code path can rewrite history."""
+"""Append-only audit log (invariant 8 in docs/ARCHITECTURE.md): every decision on money or
+accreditation is a row with actor, action, reason and time. The table refuses UPDATE and DELETE
+at the database level (triggers on SQLite and PostgreSQL), so no code path can rewrite history.
+"""
 
 from __future__ import annotations
 

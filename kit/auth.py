@@ -1,5 +1,6 @@
 """Principal tokens on the service side: every service verifies the token the gateway forwards
-(header ``X-Seteli-Principal``) and enforces ownership itself (DESIGN.md, invariant 4)."""
+(header ``X-Seteli-Principal``) and enforces ownership itself (invariant 4 in
+docs/ARCHITECTURE.md; the service's ``access.py`` holds its rules)."""
 
 from __future__ import annotations
 
