@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -231,8 +231,15 @@ async def search_offerings(
     return rows, int(total or 0)
 
 
-async def api_keys(s: AsyncSession, provider_id: str) -> list[ApiKey]:
-    q = select(ApiKey).where(ApiKey.provider_id == provider_id).order_by(ApiKey.created_at)
+async def api_keys(s: AsyncSession, provider_id: str, *,
+                   after: tuple[datetime, str] | None, limit: int) -> list[ApiKey]:
+    """``limit + 1`` of the provider's keys, oldest first, after the position ``after``."""
+    q = select(ApiKey).where(ApiKey.provider_id == provider_id)
+    if after is not None:
+        created, key_id = after
+        q = q.where(or_(ApiKey.created_at > created,
+                        and_(ApiKey.created_at == created, ApiKey.id > key_id)))
+    q = q.order_by(ApiKey.created_at, ApiKey.id).limit(limit + 1)
     return list((await s.scalars(q)).all())
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from contracts.principal import Principal, Role
 from kit.auth import require
 from kit.errors import Unauthorized, problems
 from kit.idempotency import IdempotencyKeyHeader, once_response
+from kit.pagination import CursorKind, LimitQuery
 from kit.runtime import RuntimeDep
 from services.registry.api.common import OwnProviderDep
 from services.registry.schemas import (
@@ -19,6 +20,7 @@ from services.registry.schemas import (
     ApiKeyIn,
     ApiKeyList,
     ApiKeyOut,
+    ApiKeyPosition,
     VerifyIn,
     VerifyOut,
 )
@@ -26,6 +28,7 @@ from services.registry.settings import Settings
 from services.registry.use_cases import credentials
 
 router = APIRouter(tags=["credentials"])
+KEYS = CursorKind("registry.api-keys", ApiKeyPosition)
 
 
 def _secret(rt: RuntimeDep) -> str:
@@ -58,11 +61,16 @@ async def create(provider_id: str, body: ApiKeyIn, rt: RuntimeDep, principal: Ow
     response_model=ApiKeyList,
     summary="The provider's API keys (never the secrets)",
     description="By the provider's own staff: every key with its prefix, creation and "
-    "revocation time, oldest first.",
-    responses=problems(401, 404),
+    "revocation time, oldest first; cursor paginated.",
+    responses=problems(401, 404, 422),
 )
-async def list_keys(provider_id: str, rt: RuntimeDep, principal: OwnProviderDep) -> ApiKeyList:
-    return ApiKeyList(items=await credentials.list_keys(rt.db, provider_id, principal=principal))
+async def list_keys(
+    provider_id: str, request: Request, rt: RuntimeDep, principal: OwnProviderDep,
+    after: Annotated[ApiKeyPosition | None, Depends(KEYS.query)], limit: LimitQuery = 50,
+) -> ApiKeyList:
+    page = await credentials.list_keys(rt.db, provider_id, principal=principal, after=after,
+                                       limit=limit)
+    return ApiKeyList(items=page.items, next_cursor=KEYS.encode(request, page.next))
 
 
 @router.post(

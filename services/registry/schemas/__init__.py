@@ -31,6 +31,7 @@ from services.registry.schemas.credentials import (
     ApiKeyIn,
     ApiKeyList,
     ApiKeyOut,
+    ApiKeyPosition,
     VerifyIn,
     VerifyOut,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "ApiKeyIn",
     "ApiKeyList",
     "ApiKeyOut",
+    "ApiKeyPosition",
     "AuditEntry",
     "AuditPage",
     "AuditPosition",

@@ -12,6 +12,8 @@ from pydantic import (
     StringConstraints,
 )
 
+from kit.pagination import CursorPosition
+
 
 class ApiKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -31,6 +33,11 @@ class ApiKeyOut(BaseModel):
 
 class ApiKeyCreated(ApiKeyOut):
     key: str = Field(description="the secret key; shown only in this response")
+
+
+class ApiKeyPosition(CursorPosition):
+    created_at: datetime
+    id: str = Field(min_length=1, max_length=36)
 
 
 class ApiKeyList(BaseModel):

@@ -15,9 +15,10 @@ from kit import audit
 from kit.db import Database
 from kit.errors import NotFound
 from kit.idempotency import Once, run_once
+from kit.pagination import Page, paginate
 from services.registry import access, repository
 from services.registry.models import ApiKey, audit_log, plumbing
-from services.registry.schemas import ApiKeyCreated, ApiKeyOut
+from services.registry.schemas import ApiKeyCreated, ApiKeyOut, ApiKeyPosition
 from services.registry.use_cases.common import key_scope, now
 
 KEY_PREFIX = "stl_"
@@ -61,10 +62,15 @@ async def create(db: Database, provider_id: str, name: str, *, principal: Princi
     return Once(once.value.model_copy(update={"key": created["key"]}))
 
 
-async def list_keys(db: Database, provider_id: str, *, principal: Principal) -> list[ApiKeyOut]:
+async def list_keys(db: Database, provider_id: str, *, principal: Principal,
+                    after: ApiKeyPosition | None, limit: int) -> Page[ApiKeyOut, ApiKeyPosition]:
+    """The provider's keys, oldest first (never the secrets)."""
     access.ensure_own_provider(principal, provider_id)
     async with db.reader() as s:
-        return [ApiKeyOut.model_validate(k) for k in await repository.api_keys(s, provider_id)]
+        rows = await repository.api_keys(
+            s, provider_id, after=(after.created_at, after.id) if after else None, limit=limit)
+    return paginate([ApiKeyOut.model_validate(k) for k in rows], limit,
+                    lambda k: ApiKeyPosition(created_at=k.created_at, id=k.id))
 
 
 async def revoke(db: Database, provider_id: str, key_id: str, *,

@@ -21,6 +21,7 @@ BAD = {
     "overflow": hand_made({"before": 2**63}),
     "after": hand_made({"after": "0"}),
     "offering": hand_made({"start": "2030-01-01", "id": "x"}),
+    "api-key": hand_made({"created_at": "2030-01-01T00:00:00Z", "id": "x"}),
     "garbage": "%%%not-a-cursor%%%",
     "empty-tag": hand_made({"before": 5}) + ".",
 }
@@ -38,7 +39,11 @@ async def lists(registry: Registry) -> dict[str, tuple[str, dict[str, str]]]:
     await registry.accredited_provider(2)
     for _ in range(2):
         assert (await registry.publish(first)).status_code == 201
+        created = await registry.client.post(f"/providers/{first}/api-keys",
+                                             json={"name": "k"}, headers=registry.staff(first))
+        assert created.status_code == 201, created.text
     return {
+        "api-keys": (f"/providers/{first}/api-keys", registry.staff(first)),
         "audit-log": ("/audit-log", registry.admin()),
         "history": (f"/providers/{first}/history", registry.staff(first)),
         "providers": ("/providers", {}),
