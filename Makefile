@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-unit lint typecheck migrate-heads bench clean
+.PHONY: install run test test-unit lint typecheck migrate-heads bench clean messages
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ bench: $(STAMP)  ## benchmarks; figures go to docs/BENCHMARKS.md
 	$(PY) bench/foundation.py
 	$(PY) bench/registry_search.py
 	$(PY) bench/gateway_hop.py
+
+messages: $(STAMP)  ## extract the page texts and update the fi/sv/en catalogues (then translate)
+	$(VENV)/bin/pybabel --quiet extract -F gateway/web/babel.cfg --no-location --omit-header \
+		-o gateway/web/locale/messages.pot .
+	$(VENV)/bin/pybabel --quiet update -i gateway/web/locale/messages.pot -d gateway/web/locale \
+		--no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,5 @@
-"""The browser's session: the session and CSRF cookies, the home page and logout.
+"""The browser's session: the session and CSRF cookies, and logout (the pages are
+``gateway.web``).
 
 A browser signs in through OIDC (``gateway.oidc``) or the dev login (``gateway.dev_login``);
 both end in :meth:`BrowserSession.start`, which sets the session cookie and a CSRF token bound
@@ -10,11 +11,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from contracts.principal import Principal
-from gateway import csrf, pages
-from gateway.identity import InvalidCredentials, issue_session
+from gateway import csrf
+from gateway.identity import issue_session
 from gateway.runtime import Gate
 from kit.errors import Forbidden
 
@@ -33,15 +34,6 @@ class BrowserSession:
     def cookie(self, request: Request) -> str | None:
         return request.cookies.get(self.gate.session_cookie)
 
-    def page_csrf(self, request: Request) -> str:
-        """The CSRF token for forms on this page: the cookie's if it is signed for the current
-        session, else a new one."""
-        current = request.cookies.get(self.gate.csrf_cookie)
-        if csrf.valid_for(self.settings.session_secret, current, self.cookie(request)):
-            assert current is not None
-            return current
-        return csrf.issue(self.settings.session_secret, self.cookie(request))
-
     def check_csrf(self, request: Request, sent: str | None) -> None:
         if not csrf.check(self.settings.session_secret,
                           cookie=request.cookies.get(self.gate.csrf_cookie), sent=sent,
@@ -56,18 +48,9 @@ class BrowserSession:
         self.set_cookie(resp, self.gate.csrf_cookie,
                         csrf.issue(self.settings.session_secret, token), http_only=False)
 
-    async def current_principal(self, request: Request) -> Principal | None:
-        try:
-            principal, _ = await self.gate.authenticate(
-                request.headers.get("authorization"), request.headers.get("x-api-key"),
-                self.cookie(request))
-        except (InvalidCredentials, ConnectionError):
-            return None
-        return principal
-
 
 def router(browser: BrowserSession) -> APIRouter:
-    """``/`` (the home page) and ``POST /auth/logout``."""
+    """``POST /auth/logout``."""
     router = APIRouter()
     gate, settings = browser.gate, browser.settings
 
@@ -80,15 +63,6 @@ def router(browser: BrowserSession) -> APIRouter:
         resp = RedirectResponse("/", status_code=303)
         resp.delete_cookie(gate.session_cookie, path="/", secure=settings.tls, httponly=True,
                            samesite="lax")
-        return resp
-
-    @router.get("/", include_in_schema=False)
-    async def home(request: Request) -> HTMLResponse:
-        principal = await browser.current_principal(request)
-        token = browser.page_csrf(request)
-        resp = HTMLResponse(pages.home(principal, token, dev_mode=bool(settings.dev_mode),
-                                       lang=pages.language(request)))
-        browser.set_cookie(resp, gate.csrf_cookie, token, http_only=False)
         return resp
 
     return router

@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, SecretStr
 
 from contracts.principal import Principal, Role
-from gateway import pages
 from gateway.browser_session import BrowserSession
 from gateway.identity import (
     DEMO_USERS,
@@ -22,6 +21,7 @@ from gateway.identity import (
     person_key,
 )
 from gateway.settings import Settings, is_loopback
+from gateway.web.routes import signin as signin_page
 from kit.errors import NotFound, Unprocessable, problems
 
 
@@ -151,22 +151,18 @@ def router(browser: BrowserSession) -> APIRouter:
     @router.get("/auth/dev-login", include_in_schema=False)
     async def dev_login_page(request: Request) -> HTMLResponse:
         require_dev(request)
-        token = browser.page_csrf(request)
-        html = pages.dev_login(DEMO_USERS, await demo_providers(), token,
-                               lang=pages.language(request))
-        resp = HTMLResponse(html)
-        browser.set_cookie(resp, gate.csrf_cookie, token, http_only=False)
-        return resp
+        return signin_page.dev_login_page(request, DEMO_USERS, await demo_providers())
 
     @router.post("/auth/dev-login", include_in_schema=False)
     async def dev_login(request: Request, csrf: Annotated[str, Form()],
                         user: Annotated[str | None, Form()] = None,
-                        provider_id: Annotated[str | None, Form()] = None) -> Response:
+                        provider_id: Annotated[str | None, Form()] = None,
+                        next: Annotated[str | None, Form(max_length=300)] = None) -> Response:
         require_dev(request)
         browser.check_csrf(request, csrf)
         body = (DevTokenIn(user=user) if user
                 else DevTokenIn(role=Role.provider, provider_id=provider_id))
-        resp = RedirectResponse("/", status_code=303)
+        resp = RedirectResponse(signin_page.safe_next(next), status_code=303)
         browser.start(resp, dev_principal(body, settings))
         return resp
 

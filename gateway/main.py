@@ -6,8 +6,8 @@ short-lived principal token (``gateway.proxy``), serves the login pages, and pub
 OpenAPI document and the AsyncAPI document of the events. Owns no business data.
 
 This module only assembles the app; the routes are in ``gateway.ops`` (health, metrics,
-documents), ``gateway.dev_login``, ``gateway.browser_session`` (home page, logout) and
-``gateway.oidc``.
+documents), ``gateway.dev_login``, ``gateway.browser_session`` (logout) and
+``gateway.oidc``; the web pages are ``gateway.web``.
 
 Middleware, outermost first: request id and access log → security headers → CORS (when
 origins are configured) → the public API proxy → OIDC session (state and nonce) → the routes.
@@ -24,7 +24,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
-from gateway import browser_session, dev_login, oidc, ops
+from gateway import browser_session, dev_login, oidc, ops, web
 from gateway.browser_session import BrowserSession
 from gateway.proxy import PublicApi
 from gateway.runtime import Gate
@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dev_login.router(browser))
     app.include_router(browser_session.router(browser))
     app.include_router(oidc.router(settings, browser.start))
+    web.mount(app, gate)
     return app
 
 

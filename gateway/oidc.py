@@ -16,9 +16,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from contracts.principal import Principal, Role
-from gateway import pages
 from gateway.identity import InvalidCredentials, person_key
 from gateway.settings import Settings
+from gateway.web import i18n
 from kit.errors import Forbidden, NotFound, Unauthorized
 
 
@@ -65,7 +65,7 @@ def router(settings: Settings, start_session: Callable[[Response, Principal], No
         oidc = client()
         redirect_uri = (settings.public_url.rstrip("/") + "/auth/callback"
                         if settings.public_url else str(request.url_for("oidc_callback")))
-        params = {"ui_locales": pages.language(request)}
+        params = {"ui_locales": i18n.negotiate(request)[0]}
         if settings.oidc_acr_values:
             params["acr_values"] = settings.oidc_acr_values
         response: Response = await oidc.authorize_redirect(request, redirect_uri, **params)
