@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 
-from contracts.principal import Principal, Role, encode
 from kit.natsserver import NatsServer
 from tests.processes import ServiceProcess
 from tests.support import application, valid_business_id
@@ -32,9 +31,6 @@ class WebStack:
     @property
     def url(self) -> str:
         return self.gateway.url
-
-    def service_token(self, principal: Principal) -> dict[str, str]:
-        return {"X-Seteli-Principal": encode(principal, PRINCIPAL_SECRET)}
 
     def new_application(self, region: str = "pirkanmaa") -> dict[str, Any]:
         """A fresh provider application in ``region`` (through the public API, no login)."""
@@ -91,7 +87,3 @@ def web_stack(tmp: Path, **gateway_env: str) -> Iterator[WebStack]:
         for p in reversed(procs.values()):
             p.stop()
         nats.stop()
-
-
-def staff_principal(provider_id: str) -> Principal:
-    return Principal(sub=f"staff-{provider_id}", role=Role.provider, provider_id=provider_id)

@@ -9,6 +9,7 @@ and the Finnish and Swedish translations in ``locale/``.
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -16,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.runtime import Gate
 from gateway.web import charts, i18n
@@ -85,6 +87,22 @@ def mount(app: FastAPI, gate: Gate) -> Web:
         resp: RedirectResponse = ctx.redirect("/sign-in", next=exc.next_path)
         return resp
 
+    previous = app.exception_handlers.get(StarletteHTTPException)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        """A browser asking for a page that does not exist gets a page; API clients keep
+        getting problem+json."""
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 404 and "text/html" in request.headers.get("accept", "") \
+                and not request.url.path.startswith("/api/"):
+            ctx = page_context(request)
+            return await page_error(request, PageError(404, as_page_error(
+                ctx, ApiError(404)).message))
+        assert previous is not None
+        response = previous(request, exc)
+        return await response if inspect.isawaitable(response) else response
+
+    app.add_exception_handler(StarletteHTTPException, not_found)
     app.add_exception_handler(PageError, page_error)
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(SignInNeeded, sign_in_needed)

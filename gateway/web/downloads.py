@@ -33,7 +33,7 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 def csv_response(filename: str, header: Sequence[str],
                  rows: Iterable[Sequence[object]]) -> Response:
-    name = SAFE_FILENAME.sub("-", filename).strip("-") or "download.csv"
+    name = SAFE_FILENAME.sub("-", filename).strip("-.") or "download.csv"
     body = "\ufeff" + csv_text(header, rows)
     return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="{name}"',

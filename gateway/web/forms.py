@@ -14,7 +14,7 @@ from starlette.datastructures import FormData
 from gateway.web.client import ApiError
 
 MAX_FIELD = 10_000  # characters kept of any one field (the API's own limits are lower)
-EUROS = re.compile(r"^\d{1,9}([.,]\d{1,2})?$")
+EUROS = re.compile(r"^[0-9]{1,9}([.,][0-9]{1,2})?$")
 
 
 def field_id(name: str) -> str:
@@ -102,9 +102,9 @@ def whole_number(text: str, low: int, high: int) -> int:
 def calendar_date(text: str) -> date:
     """An ISO date (what ``<input type=date>`` sends) or a Finnish ``d.m.yyyy``."""
     text = text.strip()
-    m = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", text)
+    m = re.fullmatch(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})", text)
     if m:
         return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         raise ValueError(text)
     return date.fromisoformat(text)

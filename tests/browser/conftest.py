@@ -21,6 +21,7 @@ import pytest
 from tests.browser.pages import CHROMIUM, LAUNCH_ARGS, Pages
 from tests.webstack import WebStack, web_stack
 
+
 def _why_not() -> str | None:
     if not CHROMIUM.exists():
         return (f"Chromium not found at {CHROMIUM} (apt-get install chromium): the browser "

@@ -6,6 +6,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,7 @@ class Pages:
         assert not small, f"{step}: targets under 44 px: {small}"
         levels = checker.evaluate(HEADINGS)
         assert levels and levels[0] == 1 and levels.count(1) == 1, (step, levels)
-        assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), (step, levels)
+        assert all(b - a <= 1 for a, b in pairwise(levels)), (step, levels)
 
     def goto(self, stack_url: str, path: str, step: str, **kwargs: Any) -> None:
         self.page.goto(stack_url + path)

@@ -38,7 +38,7 @@ def test_provider_staff_publish_change_capacity_and_manage_keys(
     pages.check("sign-in")
     page.locator("main a[href^='/auth/dev-login']").click()
     pages.check("dev-login")
-    page.locator("form:has(input[name=provider_id][value='%s']) button" % provider["id"]).click()
+    page.locator(f"form:has(input[name=provider_id][value='{provider['id']}']) button").click()
     assert "/staff/offerings" in page.url
     pages.check("offerings")
 
