@@ -17,8 +17,12 @@ install: $(STAMP)
 run: $(STAMP)  ## start NATS, the three services and the gateway; load demo data; print URLs
 	$(PY) deploy/launcher.py
 
-test: $(STAMP)  ## unit + integration on SQLite (and PostgreSQL when TEST_POSTGRES_URL is set)
+CHROMIUM ?= /usr/bin/chromium
+
+test: $(STAMP)  ## unit, integration, e2e and browser tests (PostgreSQL too when TEST_POSTGRES_URL is set)
 	$(PY) -m services.migrate heads
+	@test -x $(CHROMIUM) || echo "NOTE: Chromium not found at $(CHROMIUM): the browser tests" \
+		"(tests/browser) are skipped. Install it with: apt-get install chromium"
 	$(PY) -m pytest
 
 test-unit: $(STAMP)

@@ -17,6 +17,13 @@ MAX_FIELD = 10_000  # characters kept of any one field (the API's own limits are
 EUROS = re.compile(r"^[0-9]{1,9}([.,][0-9]{1,2})?$")
 
 
+class ApiMessage(str):
+    """A message written by the API (in English): the page marks it with ``lang="en"``."""
+
+    __slots__ = ()
+    lang = "en"
+
+
 def field_id(name: str) -> str:
     """An element id for a field name (``title.fi`` → ``field-title-fi``)."""
     return "field-" + re.sub(r"[^A-Za-z0-9_-]", "-", name)
@@ -71,11 +78,11 @@ class Form:
                 stem = target.split(".", 1)[0]
                 target = aliases.get(stem, stem)
             if known is None or target in known:
-                self.error(target, message)
+                self.error(target, ApiMessage(message))
             else:
-                self.general.append(f"{name}: {message}" if name else message)
+                self.general.append(ApiMessage(f"{name}: {message}" if name else message))
         if not exc.field_errors:
-            self.general.append(fallback or exc.detail)
+            self.general.append(fallback or ApiMessage(exc.detail))
 
 
 def euros_to_cents(text: str) -> int:

@@ -195,7 +195,7 @@ async def test_browser_login_with_cookie_and_csrf(gateway: Gateway) -> None:
     # reads need no CSRF token
     assert (await gateway.client.get("/api/v1/audit-log")).status_code == 200
     home = await gateway.client.get("/?lang=sv")
-    assert 'lang="sv"' in home.text and "region_admin" in home.text
+    assert '<html lang="sv"' in home.text and "områdets huvudanvändare (pirkanmaa)" in home.text
     # logging out ends the session: the same token no longer works, not even as a bearer
     token = gateway.client.cookies["seteli_session"]
     r = await gateway.client.post("/auth/logout", data={"csrf": "wrong"})

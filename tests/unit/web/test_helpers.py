@@ -89,6 +89,7 @@ def test_form_errors_from_the_api_land_on_fields() -> None:
                          known={"unit_price", "municipalities"})
     assert form.errors == {"unit_price": "too big", "municipalities": "not in the region"}
     assert form.general == ["body: broken"]
+    assert all(m.lang == "en" for m in [*form.errors.values(), *form.general])  # type: ignore[attr-defined]
     labels = {"municipalities": "Municipalities", "unit_price": "Price"}
     assert form.summary(labels) == [("field-municipalities", "Municipalities",
                                      "not in the region"),
