@@ -101,6 +101,15 @@ class Ctx:
             raise PageError(403, self._("This page is not available with your sign-in."))
         return self.principal
 
+    def own(self, role: Role) -> str:
+        """What the signed-in person acts for: provider staff's provider id, a region
+        admin's region."""
+        principal = self.require(role)
+        value = principal.provider_id if role is Role.provider else principal.region
+        if not value:
+            raise PageError(403, self._("This page is not available with your sign-in."))
+        return value
+
     def check_csrf(self, sent: str | None) -> None:
         gate = self.web.gate
         if not csrf.check(gate.settings.session_secret,

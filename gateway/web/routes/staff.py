@@ -25,9 +25,7 @@ ALIASES = {"unit_price_cents": "unit_price", "title": "title.fi", "description":
 
 
 def provider_id(ctx: Ctx) -> str:
-    principal = ctx.require(Role.provider)
-    assert principal.provider_id
-    return principal.provider_id
+    return ctx.own(Role.provider)
 
 
 def offering_labels(ctx: Ctx) -> dict[str, str]:
@@ -174,24 +172,38 @@ async def update_offering(offering_id: str, ctx: CtxDep) -> Response:
     body = offering_body(ctx, form)
     body["region"] = item["region"]  # an offering stays in its region
     if form.ok:
-        try:
-            await ctx.api.send("PUT", path, body=body,
-                               headers={"if-match": f'"{form.get("version")}"'})
-            return ctx.redirect("/staff/offerings", done="updated")
-        except ApiError as exc:
-            if exc.status == 412:
-                form.general.append(ctx._("Someone changed this offering meanwhile. The form "
-                                          "now shows the current version: check it and save "
-                                          "again."))
-                item = await ctx.api.get(path)
-                fresh = offering_form(item)
-                fresh.general = form.general
-                form = fresh
-            elif exc.status in (409, 422):
-                form.take_api_errors(exc, aliases=ALIASES, known=set(offering_labels(ctx)))
-            else:
-                raise
+        saved = await save(ctx, path, body, form, done="updated", aliases=ALIASES,
+                           known=set(offering_labels(ctx)), stale=ctx._(
+                               "Someone changed this offering meanwhile. The form now shows "
+                               "the current version: check it and save again."))
+        if isinstance(saved, Response):
+            return saved
+        if saved == 412:
+            item = await ctx.api.get(path)
+            fresh = offering_form(item)
+            fresh.general = form.general
+            form = fresh
     return await render_offering_form(ctx, form, item=item, status=422)
+
+
+async def save(ctx: Ctx, path: str, body: dict[str, Any], form: Form, *, done: str,
+               stale: str, known: set[str], aliases: dict[str, str] | None = None
+               ) -> Response | int:
+    """``PUT`` an offering as of the version the form was made from: the redirect to our
+    offerings, or the status of the refusal with its reasons on the form (412: someone
+    changed it meanwhile)."""
+    try:
+        await ctx.api.send("PUT", path, body=body,
+                           headers={"if-match": f'"{form.get("version")}"'})
+    except ApiError as exc:
+        if exc.status == 412:
+            form.general.append(stale)
+        elif exc.status in (409, 422):
+            form.take_api_errors(exc, aliases=aliases, known=known)
+        else:
+            raise
+        return exc.status
+    return ctx.redirect("/staff/offerings", done=done)
 
 
 @router.get("/offerings/{offering_id}/capacity")
@@ -217,18 +229,11 @@ async def change_capacity(offering_id: str, ctx: CtxDep) -> Response:
                                      "remote", "municipalities", "languages",
                                      "unit_price_cents", "next_start", "duration_days")}
         body["capacity"] = capacity
-        try:
-            await ctx.api.send("PUT", path, body=body,
-                               headers={"if-match": f'"{form.get("version")}"'})
-            return ctx.redirect("/staff/offerings", done="capacity")
-        except ApiError as exc:
-            if exc.status == 412:
-                form.general.append(ctx._("Someone changed this offering meanwhile. Check the "
-                                          "current number and save again."))
-            elif exc.status in (409, 422):
-                form.take_api_errors(exc, known={"capacity"})
-            else:
-                raise
+        saved = await save(ctx, path, body, form, done="capacity", known={"capacity"},
+                           stale=ctx._("Someone changed this offering meanwhile. Check the "
+                                       "current number and save again."))
+        if isinstance(saved, Response):
+            return saved
     form.values["version"] = str(item["version"])
     return ctx.render("staff/capacity.html", status=422, item=item, form=form,
                       labels={"capacity": ctx._("Open places")})

@@ -43,8 +43,9 @@ async def test_citizen_logs_in_with_oidc(stack: Stack, idp: ServiceProcess) -> N
         done = await gw.client.get(f"{callback.path}?{callback.query}")
         assert done.status_code == 303, done.text
         assert "seteli_session=" in done.headers["set-cookie"]
-        home = await gw.client.get("/")
-        assert "citizen" in home.text and "010280" not in home.text
+        home = await gw.client.get("/?lang=en")
+        assert "Signed in" in home.text and "Sign out" in home.text
+        assert "010280" not in home.text
 
         # a replayed callback (used code, stale state) is refused
         again = await gw.client.get(f"{callback.path}?{callback.query}")
