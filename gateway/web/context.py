@@ -128,7 +128,7 @@ class Ctx:
     def switch_links(self) -> list[tuple[str, str, str]]:
         """(code, native name, URL of this page in that language)."""
         query = [(k, v) for k, v in self.request.query_params.multi_items() if k != "lang"]
-        path = self.request.url.path if self.request.method == "GET" else "/"
+        path = self.request.url.path  # after a POST: the same page, shown afresh
         return [(code, i18n.NATIVE_NAMES[code],
                  f"{path}?{urlencode([*query, ('lang', code)])}") for code in i18n.LANGS]
 

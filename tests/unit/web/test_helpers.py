@@ -6,11 +6,13 @@ import csv
 import io
 import re
 from datetime import date
+from typing import cast
 
 import pytest
 
+from gateway.runtime import Gate
 from gateway.web import charts, downloads, forms
-from gateway.web.client import ApiError, api_path
+from gateway.web.client import Api, ApiError, api_path
 
 
 def test_bar_chart_scales_labels_and_escapes() -> None:
@@ -102,3 +104,14 @@ def test_api_paths_are_encoded_and_dot_segments_refused() -> None:
         with pytest.raises(ApiError) as info:
             api_path("offerings", bad)
         assert info.value.status == 404
+
+
+@pytest.mark.parametrize("path", ["/internal/credentials/verify", "/ops/dead-letters",
+                                  "/readyz", "/metrics", "/nothing"])
+async def test_pages_reach_only_the_public_api(path: str) -> None:
+    """The pages' client routes like /api/v1: what is not public is not found, and nothing
+    is sent anywhere (the gate here has no upstream client to send with)."""
+    api = Api(cast(Gate, object()), None, "127.0.0.1")
+    with pytest.raises(ApiError) as info:
+        await api.call("GET", path)
+    assert info.value.status == 404
