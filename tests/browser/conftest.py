@@ -34,7 +34,7 @@ def _why_not() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     reason = _why_not()
     if reason:
@@ -49,13 +49,13 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebStack]:
     with web_stack(tmp_path_factory.mktemp("web")) as s:
         yield s
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def checker(browser: Any) -> Iterator[Any]:
     """A JavaScript-enabled page that runs axe on the HTML a journey saw (so pages seen with
     JavaScript off, and answers to POSTs, are checked as they were)."""

@@ -1,0 +1,125 @@
+"""The web pages' own cost: the search page and an offering page beside the API calls they are
+built from, through the same gateway, side by side in one run, with the demo data and again
+after publishing more offerings (how the cost grows with data).
+
+Everything on 127.0.0.1: its own nats-server, the three services and the gateway as uvicorn
+processes (tests/webstack.py: SQLite, demo data), the load from a separate process
+(bench/loadgen.py). The windows alternate API, page, API, page … (``--rounds`` times); each
+page window is compared with the mean of the API windows around it, and the summary is the
+median over rounds. One client at a time gives latency (p50/p95); eight at once give
+throughput.
+
+    .venv/bin/python bench/web_pages.py [--rounds 3] [--seconds 3] [--more 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from common import ROOT, load, machine  # bench/ is on sys.path when run as a script
+
+sys.path.insert(0, str(ROOT))
+from tests.webstack import WebStack, web_stack
+
+PAIRS = {
+    "search": ("/api/v1/offerings?region=pirkanmaa&limit=10",
+               "/offerings?region=pirkanmaa&limit=10&lang=fi"),
+    "offering": ("/api/v1/offerings/{id}", "/offerings/{id}?lang=fi"),
+}
+
+
+async def publish(stack: WebStack, n: int) -> None:
+    """``n`` more offerings of one demo provider in Pirkanmaa, through the API."""
+    provider = stack.provider_named("Polku Valmennus Oy")
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
+        r = await http.post("/auth/dev-token", json={"role": "provider",
+                                                     "provider_id": provider["id"]})
+        auth = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        sem = asyncio.Semaphore(8)
+
+        async def one(i: int) -> None:
+            async with sem:
+                r = await http.post("/api/v1/offerings", headers=auth, json={
+                    "region": "pirkanmaa", "service_type": "career-guidance",
+                    "title": {"fi": f"Mittausvalmennus {i}"},
+                    "description": {"fi": "Valmennusta mittausta varten."},
+                    "municipalities": ["837"], "languages": ["fi"],
+                    "unit_price_cents": 50_000 + i, "capacity": 5, "duration_days": 30,
+                    "next_start": (date.today() + timedelta(days=1 + i % 600)).isoformat()})
+                assert r.status_code == 201, r.text
+
+        await asyncio.gather(*(one(i) for i in range(n)))
+
+
+def measure(stack: WebStack, rounds: int, seconds: float) -> dict[str, dict[str, Any]]:
+    first = httpx.get(stack.url + "/api/v1/offerings", params={"region": "pirkanmaa"},
+                      timeout=15).json()
+    offering = first["items"][0]["id"]
+    out: dict[str, dict[str, Any]] = {}
+    for name, (api, page) in PAIRS.items():
+        api, page = (stack.url + p.format(id=offering) for p in (api, page))
+        windows: dict[str, list[dict[str, Any]]] = {"api": [], "page": []}
+        loaded: dict[str, list[dict[str, Any]]] = {"api": [], "page": []}
+        for _ in range(rounds):
+            for kind, url in (("api", api), ("page", page)):
+                windows[kind].append(load(url, seconds=seconds, concurrency=1))
+                loaded[kind].append(load(url, seconds=seconds, concurrency=8))
+        windows["api"].append(load(api, seconds=seconds, concurrency=1))
+        loaded["api"].append(load(api, seconds=seconds, concurrency=8))
+
+        def around(kind: str, figure: str, i: int, w: dict[str, list[dict[str, Any]]]
+                   ) -> tuple[float, float]:
+            base = (w["api"][i][figure] + w["api"][i + 1][figure]) / 2
+            return w[kind][i][figure], base
+
+        out[name] = {
+            "total": first["total"],
+            "page_p50": statistics.median(w["p50_ms"] for w in windows["page"]),
+            "page_p95": statistics.median(w["p95_ms"] for w in windows["page"]),
+            "api_p50": statistics.median(w["p50_ms"] for w in windows["api"]),
+            "api_p95": statistics.median(w["p95_ms"] for w in windows["api"]),
+            "p50_ratio": statistics.median(
+                a / b for a, b in (around("page", "p50_ms", i, windows) for i in range(rounds))),
+            "rps_ratio": statistics.median(
+                a / b for a, b in (around("page", "req_per_s", i, loaded)
+                                   for i in range(rounds))),
+            "page_rps": statistics.median(w["req_per_s"] for w in loaded["page"]),
+            "errors": sum(w["errors"] for w in windows["page"] + loaded["page"]),
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--more", type=int, default=1000, help="offerings added for the "
+                        "second measurement")
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as tmp, web_stack(Path(tmp)) as stack:
+        results.append(("demo data", measure(stack, args.rounds, args.seconds)))
+        asyncio.run(publish(stack, args.more))
+        results.append((f"+{args.more} offerings", measure(stack, args.rounds, args.seconds)))
+    print(f"Web pages vs the API calls they are built from ({machine()}; median of "
+          f"{args.rounds} rounds of {args.seconds:g} s windows)")
+    print(f"{'data':<18} {'page':<9} {'total':>6} {'API p50':>8} {'page p50':>9} "
+          f"{'API p95':>8} {'page p95':>9} {'p50 x':>6} {'page rps':>9} {'rps x':>6} err")
+    for label, figures in results:
+        for name, f in figures.items():
+            print(f"{label:<18} {name:<9} {f['total']:>6} {f['api_p50']:>8.1f} "
+                  f"{f['page_p50']:>9.1f} {f['api_p95']:>8.1f} {f['page_p95']:>9.1f} "
+                  f"{f['p50_ratio']:>6.2f} {f['page_rps']:>9.0f} {f['rps_ratio']:>6.2f} "
+                  f"{f['errors']}")
+
+
+if __name__ == "__main__":
+    main()
