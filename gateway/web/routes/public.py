@@ -1,12 +1,13 @@
 """Pages for anyone, signed in or not: the front page, the offering search, one offering, one
-provider, and the accessibility statement."""
+provider, the accessibility statement, and the application to become a provider."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from gateway.web import reference
 from gateway.web.client import ApiError, api_path
@@ -91,3 +92,63 @@ async def provider(provider_id: str, ctx: CtxDep) -> HTMLResponse:
 @router.get("/accessibility")
 async def accessibility(ctx: CtxDep) -> HTMLResponse:
     return ctx.render("accessibility.html")
+
+
+APPLY_LISTS = ("regions",)
+
+
+def apply_labels(ctx: CtxDep) -> dict[str, str]:
+    _ = ctx._
+    return {"business_id": _("Business ID (Y-tunnus)"), "legal_name": _("Name of the company"),
+            "contact_name": _("Contact person"), "contact_email": _("Email"),
+            "phone": _("Phone"), "website": _("Website"),
+            "description.fi": _("Description in Finnish"),
+            "description.sv": _("Description in Swedish"),
+            "description.en": _("Description in English"),
+            "regions": _("Regions you apply to")}
+
+
+async def render_apply(ctx: CtxDep, form: Form, *, status: int = 200) -> HTMLResponse:
+    if not form.values.get("idempotency_key") or not form.ok:
+        form.values["idempotency_key"] = str(uuid.uuid4())
+    return ctx.render("apply.html", status=status, form=form, labels=apply_labels(ctx),
+                      names=await reference.names(ctx),
+                      done=ctx.request.query_params.get("done", ""))
+
+
+@router.get("/apply")
+async def apply_form(ctx: CtxDep) -> HTMLResponse:
+    return await render_apply(ctx, Form())
+
+
+@router.post("/apply")
+async def apply(ctx: CtxDep) -> Response:
+    """A company or association applies to become a provider: no sign-in needed."""
+    form = Form.of(await ctx.request.form(), lists=APPLY_LISTS)
+    ctx.check_csrf(form.values.get("csrf"))
+    _ = ctx._
+    body: dict[str, Any] = {k: form.get(k) or None for k in (
+        "business_id", "legal_name", "contact_name", "contact_email", "phone", "website")}
+    body["description"] = {code: form.get(f"description.{code}") or None
+                           for code in ("fi", "sv", "en")}
+    body["regions"] = form.lists.get("regions", [])
+    for name in ("business_id", "legal_name", "contact_name", "contact_email",
+                 "description.fi"):
+        if not form.get(name):
+            form.error(name, _("Fill in this field."))
+    if not body["regions"]:
+        form.error("regions", _("Choose at least one region."))
+    if form.ok:
+        try:
+            await ctx.api.send("POST", "/providers", body=body,
+                               headers={"idempotency-key": form.get("idempotency_key")})
+            return ctx.redirect("/apply", done="sent")
+        except ApiError as exc:
+            if exc.status not in (409, 422):
+                raise
+            if exc.status == 409:
+                form.error("business_id", _("This business ID has applied already."))
+            else:
+                form.take_api_errors(exc, aliases={"description": "description.fi"},
+                                     known=set(apply_labels(ctx)))
+    return await render_apply(ctx, form, status=422)

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.integration.web.conftest import Browser
+from tests.support import valid_business_id
 from tests.webstack import WebStack
 
 pytestmark = pytest.mark.e2e
@@ -40,7 +41,7 @@ def test_every_public_page_in_every_language(stack: WebStack, lang: str) -> None
     offering = offering_of(stack, "Polku Valmennus Oy")
     paths = ["/", "/offerings", "/offerings?region=pirkanmaa&remote=1",
              f"/offerings/{offering['id']}", f"/providers/{offering['provider_id']}",
-             "/accessibility", "/sign-in", "/auth/dev-login"]
+             "/accessibility", "/sign-in", "/auth/dev-login", "/apply"]
     with httpx.Client(base_url=stack.url, timeout=15) as http:
         for path in paths:
             r = http.get(path, params={"lang": lang})
@@ -219,3 +220,28 @@ def test_audit_log_csv_and_a_forged_cursor(stack: WebStack, browser: Browser) ->
     assert r.content.startswith("\ufeff".encode()) and b"accreditation.approve" in r.content
     r = browser.http.get("/admin/audit-log", params={"cursor": "eyJiZWZvcmUiOiJ4In0"})
     assert r.status_code == 303 and r.headers["location"].startswith("/admin/audit-log")
+
+
+def test_an_application_sent_twice_is_one_and_a_used_business_id_is_named(
+        stack: WebStack, browser: Browser) -> None:
+    page = browser.http.get("/apply")
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text)
+    assert key
+    business_id = valid_business_id(int(uuid.uuid4().hex[:6], 16) + 2_000_000)
+    form = {"csrf": browser.http.cookies.get("seteli_csrf"), "idempotency_key": key.group(1),
+            "business_id": business_id, "legal_name": f"Kaksoset {uuid.uuid4().hex[:4]} Oy",
+            "contact_name": "Matti Meikäläinen", "contact_email": "matti@kaksoset.example",
+            "description.fi": "Uraohjausta.", "regions": ["pirkanmaa"]}
+    for _ in range(2):
+        r = browser.http.post("/apply", data=form)
+        assert r.status_code == 303 and "done=sent" in r.headers["location"], r.text[:300]
+    again = form | {"idempotency_key": str(uuid.uuid4()), "legal_name": "Toinen Oy"}
+    r = browser.http.post("/apply", data=again)
+    assert r.status_code == 422 and 'href="#field-business_id"' in r.text
+    token = httpx.post(stack.url + "/auth/dev-token", json={"user": "admin-pirkanmaa"},
+                       timeout=15).json()["access_token"]
+    applied = httpx.get(stack.url + "/api/v1/providers", timeout=15,
+                        params={"state": "applied", "limit": 200},
+                        headers={"Authorization": f"Bearer {token}"}).json()["items"]
+    assert [p["legal_name"] for p in applied if p["business_id"] == business_id] == \
+        [form["legal_name"]]
