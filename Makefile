@@ -23,7 +23,7 @@ test: $(STAMP)  ## unit, integration, e2e and browser tests (PostgreSQL too when
 	$(PY) -m services.migrate heads
 	@test -x $(CHROMIUM) || echo "NOTE: Chromium not found at $(CHROMIUM): the browser tests" \
 		"(tests/browser) are skipped. Install it with: apt-get install chromium"
-	$(PY) -m pytest
+	SETELI_CHROMIUM=$(CHROMIUM) $(PY) -m pytest
 
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit
