@@ -17,7 +17,8 @@ from gateway.identity import InvalidCredentials
 from gateway.ratelimit import RateLimiter
 from gateway.runtime import Gate
 from gateway.web import i18n
-from gateway.web.client import Api
+from gateway.web.client import Api, ApiError
+from gateway.web.forms import Form
 
 
 class PageError(Exception):
@@ -116,6 +117,32 @@ class Ctx:
                           cookie=self.request.cookies.get(gate.csrf_cookie), sent=sent,
                           session_cookie=self.request.cookies.get(gate.session_cookie)):
             raise PageError(403, self._("The form had expired. Please send it again."))
+
+    # ------------------------------------------------------------------ forms
+
+    async def submit(self, form: Form, method: str, path: str, body: Any, *,
+                     headers: dict[str, str], known: set[str],
+                     aliases: dict[str, str] | None = None,
+                     messages: dict[int, tuple[str | None, str]] | None = None) -> int | None:
+        """Send a form's body to the API: None when it was accepted, else the status of the
+        refusal, told on the form — ``messages`` maps a status to (field or None for the
+        summary, text); other 409s and 422s bring the API's own reasons to the fields. Any
+        other failure raises (an error page)."""
+        try:
+            await self.api.send(method, path, body=body, headers=headers)
+        except ApiError as exc:
+            if messages and exc.status in messages:
+                field, text = messages[exc.status]
+                if field:
+                    form.error(field, text)
+                else:
+                    form.general.append(text)
+            elif exc.status in (409, 422):
+                form.take_api_errors(exc, aliases=aliases, known=known)
+            else:
+                raise
+            return exc.status
+        return None
 
     # ------------------------------------------------------------------ links
 

@@ -84,22 +84,15 @@ async def decide(provider_id: str, ctx: CtxDep) -> Response:
             form.error("valid_until", _("Write the date as dd.mm.yyyy, for example 1.9.2026."))
     elif body["decision"] in ("approve", "renew"):
         form.error("valid_until", _("Give the date until which the approval is valid."))
-    if form.ok:
-        try:
-            await ctx.api.send(
-                "POST", api_path("providers", provider_id, "accreditations", region,
-                                 "decisions"),
-                body=body, headers={"if-match": f'"{form.get("version")}"',
-                                    "idempotency-key": form.get("idempotency_key")})
-            return ctx.redirect(f"/admin/providers/{provider_id}", done="decided")
-        except ApiError as exc:
-            if exc.status == 412:
-                form.general.append(_("Someone decided on this provider meanwhile. Check the "
-                                      "current state below and decide again."))
-            elif exc.status in (409, 422):
-                form.take_api_errors(exc, known=set(decision_labels(ctx)))
-            else:
-                raise
+    path = api_path("providers", provider_id, "accreditations", region, "decisions")
+    stale = _("Someone decided on this provider meanwhile. Check the current state below and "
+              "decide again.")
+    if form.ok and await ctx.submit(
+            form, "POST", path, body, known=set(decision_labels(ctx)),
+            headers={"if-match": f'"{form.get("version")}"',
+                     "idempotency-key": form.get("idempotency_key")},
+            messages={412: (None, stale)}) is None:
+        return ctx.redirect(f"/admin/providers/{provider_id}", done="decided")
     return await render_provider(ctx, provider_id, form, status=422)
 
 

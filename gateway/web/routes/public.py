@@ -138,17 +138,10 @@ async def apply(ctx: CtxDep) -> Response:
             form.error(name, _("Fill in this field."))
     if not body["regions"]:
         form.error("regions", _("Choose at least one region."))
-    if form.ok:
-        try:
-            await ctx.api.send("POST", "/providers", body=body,
-                               headers={"idempotency-key": form.get("idempotency_key")})
-            return ctx.redirect("/apply", done="sent")
-        except ApiError as exc:
-            if exc.status not in (409, 422):
-                raise
-            if exc.status == 409:
-                form.error("business_id", _("This business ID has applied already."))
-            else:
-                form.take_api_errors(exc, aliases={"description": "description.fi"},
-                                     known=set(apply_labels(ctx)))
+    if form.ok and await ctx.submit(
+            form, "POST", "/providers", body,
+            headers={"idempotency-key": form.get("idempotency_key")},
+            known=set(apply_labels(ctx)), aliases={"description": "description.fi"},
+            messages={409: ("business_id", _("This business ID has applied already."))}) is None:
+        return ctx.redirect("/apply", done="sent")
     return await render_apply(ctx, form, status=422)

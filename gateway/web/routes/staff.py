@@ -145,15 +145,11 @@ async def create_offering(ctx: CtxDep) -> Response:
     ctx.check_csrf(form.values.get("csrf"))
     provider_id(ctx)
     body = offering_body(ctx, form)
-    if form.ok:
-        try:
-            await ctx.api.send("POST", "/offerings", body=body,
-                               headers={"idempotency-key": form.get("idempotency_key")})
-            return ctx.redirect("/staff/offerings", done="created")
-        except ApiError as exc:
-            if exc.status not in (409, 422):
-                raise
-            form.take_api_errors(exc, aliases=ALIASES, known=set(offering_labels(ctx)))
+    if form.ok and await ctx.submit(
+            form, "POST", "/offerings", body,
+            headers={"idempotency-key": form.get("idempotency_key")},
+            known=set(offering_labels(ctx)), aliases=ALIASES) is None:
+        return ctx.redirect("/staff/offerings", done="created")
     return await render_offering_form(ctx, form, item=None, status=422)
 
 
@@ -192,18 +188,10 @@ async def save(ctx: Ctx, path: str, body: dict[str, Any], form: Form, *, done: s
     """``PUT`` an offering as of the version the form was made from: the redirect to our
     offerings, or the status of the refusal with its reasons on the form (412: someone
     changed it meanwhile)."""
-    try:
-        await ctx.api.send("PUT", path, body=body,
-                           headers={"if-match": f'"{form.get("version")}"'})
-    except ApiError as exc:
-        if exc.status == 412:
-            form.general.append(stale)
-        elif exc.status in (409, 422):
-            form.take_api_errors(exc, aliases=aliases, known=known)
-        else:
-            raise
-        return exc.status
-    return ctx.redirect("/staff/offerings", done=done)
+    refused = await ctx.submit(form, "PUT", path, body,
+                               headers={"if-match": f'"{form.get("version")}"'},
+                               known=known, aliases=aliases, messages={412: (None, stale)})
+    return refused if refused is not None else ctx.redirect("/staff/offerings", done=done)
 
 
 @router.get("/offerings/{offering_id}/capacity")
