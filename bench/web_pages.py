@@ -17,16 +17,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from common import ROOT, load, machine  # bench/ is on sys.path when run as a script
+from common import load, machine  # bench/ is on sys.path when run as a script
 
-sys.path.insert(0, str(ROOT))
 from tests.webstack import WebStack, web_stack
 
 PAIRS = {
