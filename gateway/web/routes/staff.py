@@ -235,7 +235,9 @@ async def api_keys(ctx: CtxDep) -> HTMLResponse:
 async def render_keys(ctx: Ctx, form: Form, *, created: dict[str, Any] | None,
                       status: int = 200) -> HTMLResponse:
     pid = provider_id(ctx)
-    keys = await ctx.api.get(api_path("providers", pid, "api-keys"))
+    cursor = ctx.request.query_params.get("cursor", "")[:600] or None
+    keys = await ctx.api.get(api_path("providers", pid, "api-keys"),
+                             {"limit": 200, "cursor": cursor})
     resp = ctx.render("staff/api_keys.html", status=status, keys=keys, form=form,
                       created=created, done=ctx.request.query_params.get("done", ""),
                       labels={"name": ctx._("Name of the key")})

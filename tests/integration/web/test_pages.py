@@ -245,3 +245,12 @@ def test_an_application_sent_twice_is_one_and_a_used_business_id_is_named(
                         headers={"Authorization": f"Bearer {token}"}).json()["items"]
     assert [p["legal_name"] for p in applied if p["business_id"] == business_id] == \
         [form["legal_name"]]
+
+
+def test_forged_cursors_on_signed_in_lists_are_refused_pages(stack: WebStack,
+                                                             browser: Browser) -> None:
+    provider = stack.provider_named("Polku Valmennus Oy")
+    browser.sign_in(provider_id=provider["id"])
+    assert browser.http.get("/staff/api-keys").status_code == 200
+    r = browser.http.get("/staff/api-keys", params={"cursor": "eyJhZnRlciI6IngifQ"})
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/html")
