@@ -58,6 +58,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         body = provider_bodies(args.seed)
     elif args.body == "note":
         body = lambda: {"text": "a note of a modest length"}  # noqa: E731
+    elif args.body == "template":
+        template = json.loads(args.template)
+        body = lambda: template  # noqa: E731
     latencies: list[float] = []
     errors = 0
     sent = 0
@@ -104,7 +107,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--max-requests", type=int, default=200_000)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--body", choices=["none", "provider", "note"], default="none")
+    parser.add_argument("--body", choices=["none", "provider", "note", "template"],
+                        default="none")
+    parser.add_argument("--template", default="", help="the JSON body of every request")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--headers", default="")
     args = parser.parse_args()

@@ -1,25 +1,23 @@
 """Who is calling: session tokens (citizens and admins, after OIDC or the dev login), provider
 API keys (verified by the registry), and the principal forwarded to the services.
 
-A henkilötunnus never leaves this module: it becomes ``person_key`` (HMAC-SHA256 with a secret
-of the gateway) at login and is neither stored nor logged.
+A henkilötunnus never leaves this module: it becomes ``person_key`` (HMAC-SHA256 with the shared
+secret ``SETELI_PERSON_KEY_SECRET``) at login and is neither stored nor logged.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import httpx
 import jwt
-from stdnum.exceptions import ValidationError as StdnumError
-from stdnum.fi import hetu
 
 from contracts.principal import HEADER, Principal, Role, encode
+from kit import persons
 
 SESSION_AUDIENCE = "seteli-session"
 SESSION_ISSUER = "seteli-gateway"
@@ -31,12 +29,12 @@ class InvalidCredentials(Exception):
 
 
 def person_key(secret: str, henkilotunnus: str, *, allow_temporary: bool) -> str:
-    """Validate a henkilötunnus and return its keyed hash; the code itself is not kept."""
+    """Validate a henkilötunnus and return its keyed hash (:func:`kit.persons.person_key`, the
+    same function the voucher service keys holders with); the code itself is not kept."""
     try:
-        code = hetu.validate(henkilotunnus, allow_temporary=allow_temporary)
-    except StdnumError as exc:
+        return persons.person_key(secret, henkilotunnus, allow_temporary=allow_temporary)
+    except persons.InvalidPersonCode as exc:
         raise InvalidCredentials("not a valid personal identity code") from exc
-    return hmac.new(secret.encode(), code.upper().encode(), hashlib.sha256).hexdigest()
 
 
 def issue_session(principal: Principal, secret: str, ttl: int) -> str:

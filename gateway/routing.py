@@ -17,6 +17,8 @@ ROUTES: dict[str, str] = {
     "vouchers": "voucher",
     "claims": "voucher",
     "payments": "voucher",
+    "reports": "voucher",  # region admins: money per service type, provider, funder, budget
+    "audit-chain": "voucher",  # region admins: the hash-chained log of money decisions
     "recommendations": "matching",
     "statistics": "matching",
     "assignments": "matching",

@@ -18,10 +18,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from kit.settings import CommonSettings
+from kit.settings import CommonSettings, PersonKeySettings
 
 DEV_SESSION_SECRET = "dev-only-session-secret-change-me-000000"
-DEV_PERSON_KEY_SECRET = "dev-only-person-key-secret-change-me-000"
 
 
 def is_loopback(host: str) -> bool:
@@ -67,7 +66,7 @@ def command_line_hosts(argv: list[str] | None = None,
     return hosts
 
 
-class Settings(CommonSettings):
+class Settings(CommonSettings, PersonKeySettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     port: int = 8000
@@ -90,11 +89,6 @@ class Settings(CommonSettings):
         default=None, description="demo login and /auth/dev-token; default on in development")
     session_secret: str = DEV_SESSION_SECRET
     session_ttl_seconds: int = 8 * 3600
-    person_key_secret: str = Field(
-        default=DEV_PERSON_KEY_SECRET,
-        description="HMAC secret turning a henkilötunnus into the person key")
-    hetu_allow_temporary: bool = Field(
-        default=True, description="accept individual numbers 900-999 (test persons)")
     api_key_cache_seconds: float = Field(
         default=30.0, description="how long a verified API key is trusted without asking the "
         "registry again (a revoked key stops working at most this much later)")
@@ -143,9 +137,6 @@ class Settings(CommonSettings):
         if self.dev_mode and public:
             raise ValueError(f"dev_mode is allowed only on loopback, not when binding "
                              f"{', '.join(public)}")
-        if self.env == "production":
-            for name, dev in (("session_secret", DEV_SESSION_SECRET),
-                              ("person_key_secret", DEV_PERSON_KEY_SECRET)):
-                if getattr(self, name) == dev:
-                    raise ValueError(f"GATEWAY_{name.upper()} must be set in production")
+        if self.env == "production" and self.session_secret == DEV_SESSION_SECRET:
+            raise ValueError("GATEWAY_SESSION_SECRET must be set in production")
         return self

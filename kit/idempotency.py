@@ -2,7 +2,14 @@
 
 The first answer to a key is stored in the same transaction as what it created; a retry with the
 same key and the same request gets that answer back and creates nothing; the same key with a
-different request is refused (422). Keys are scoped by caller and route.
+different request is refused (422, or 409 with ``conflict_on_reuse``). Keys are scoped by caller
+and route.
+
+With ``replay_errors`` a refusal is remembered too (the way Stripe does it): the change runs in
+a savepoint, and when it raises a :class:`~kit.errors.Problem` the savepoint is rolled back, the
+problem is stored under the key and committed, and every retry gets the same problem back, even
+if the state has changed since. Keys are kept at least as long as the service promises (see
+:func:`purge`).
 """
 
 from __future__ import annotations
@@ -11,18 +18,18 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import Database
-from kit.errors import Unprocessable
+from kit.errors import Conflict, FieldError, Problem, Unprocessable
 from kit.tables import PlumbingTables
 from kit.versioning import versioned_model
 
@@ -45,6 +52,43 @@ class Once(Generic[Answer]):
     replayed: bool = False
 
 
+REUSED = "was already used with a different request"
+
+
+class StoredProblem(Problem):
+    """A refusal remembered under an idempotency key, raised again on every retry."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        errors = [FieldError(**e) for e in body.get("errors") or []] or None
+        super().__init__(body.get("detail"), errors=errors, title=body.get("title"),
+                         type=body.get("type"))
+        self.status = status
+
+
+def _problem_body(problem: Problem) -> dict[str, Any]:
+    return {"type": problem.type, "title": problem.title, "status": problem.status,
+            "detail": problem.detail,
+            "errors": [e.model_dump() for e in problem.errors] if problem.errors else None}
+
+
+def _reused(conflict_on_reuse: bool) -> Problem:
+    error = FieldError(field="Idempotency-Key", message=REUSED)
+    if conflict_on_reuse:
+        return Conflict(f"Idempotency-Key: {REUSED}", errors=[error],
+                        type="/problems/idempotency-key-reused")
+    return Unprocessable.field("Idempotency-Key", REUSED)
+
+
+async def purge(db: Database, plumbing: PlumbingTables, *, older_than: timedelta) -> int:
+    """Forget keys older than ``older_than`` (a retry after that is a new request)."""
+    keys = plumbing.idempotency
+    async with db.session() as s:
+        result = await s.execute(
+            delete(keys).where(keys.c.created_at < datetime.now(UTC) - older_than))
+        await s.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def request_hash(payload: Any) -> str:
     return hashlib.sha256(
         json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
@@ -60,6 +104,8 @@ async def run_once(
     payload: Any,
     change: Callable[[AsyncSession], Awaitable[Answer]],
     answer: type[Answer],
+    replay_errors: bool = False,
+    conflict_on_reuse: bool = False,
 ) -> Once[Answer]:
     """Run ``change`` in one write transaction and commit, unless ``key`` was seen before.
 
@@ -75,16 +121,16 @@ async def run_once(
             if key is not None:
                 prior = (
                     await s.execute(
-                        select(keys.c.request_hash, keys.c.body).where(
+                        select(keys.c.request_hash, keys.c.status_code, keys.c.body).where(
                             keys.c.scope == scope, keys.c.key == key
                         )
                     )
                 ).first()
                 if prior is not None:
                     if prior.request_hash != digest:
-                        raise Unprocessable.field(
-                            "Idempotency-Key", "was already used with a different request"
-                        )
+                        raise _reused(conflict_on_reuse)
+                    if prior.status_code >= 400:  # a refusal remembered (replay_errors)
+                        raise StoredProblem(prior.status_code, json.loads(prior.body))
                     return Once(answer.model_validate_json(prior.body), replayed=True)
             if key is not None:
                 try:
@@ -100,7 +146,19 @@ async def run_once(
                 except IntegrityError:
                     await s.rollback()
                     continue
-            value = await change(s)
+            if key is not None and replay_errors:
+                try:
+                    async with s.begin_nested():
+                        value = await change(s)
+                except Problem as problem:
+                    await s.execute(
+                        update(keys).where(keys.c.scope == scope, keys.c.key == key).values(
+                            status_code=problem.status,
+                            body=json.dumps(_problem_body(problem), default=str)))
+                    await s.commit()
+                    raise
+            else:
+                value = await change(s)
             if key is not None:
                 await s.execute(
                     update(keys)

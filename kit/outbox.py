@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 from datetime import UTC, datetime
 
+import orjson
 import structlog
 from nats.js import JetStreamContext
 from sqlalchemy import event as sa_event
@@ -21,7 +22,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from contracts.events import Envelope, EventPayload
+from contracts.events import Envelope, EventPayload, uuid7
 from kit import metrics
 from kit.broker import NatsLink, ensure_streams
 from kit.db import Database
@@ -41,6 +42,30 @@ async def add_event(
     envelope = payload.envelope(resource=resource)
     await write_outbox(session, plumbing, payload.subject(), envelope)
     return envelope
+
+
+async def add_events(
+    session: AsyncSession,
+    plumbing: PlumbingTables,
+    payloads: list[tuple[EventPayload, str | None]],
+) -> None:
+    """Write many events (payload, resource) to the outbox in one statement (bulk work)."""
+    if not payloads:
+        return
+    at = datetime.now(UTC)
+    time = at.isoformat().replace("+00:00", "Z")
+    rows = []
+    for payload, resource in payloads:
+        # The envelope written directly (the same JSON as Envelope.model_dump_json, without
+        # validating our own payload a second time): thousands of events per request.
+        event_id = str(uuid7())
+        body = {"specversion": "1.0", "id": event_id, "source": f"/seteli/{payload.service}",
+                "type": payload.event_type(), "time": time, "subject": resource,
+                "datacontenttype": "application/json", "data": payload.model_dump(mode="json")}
+        rows.append(dict(event_id=event_id, subject=payload.subject(),
+                         payload=orjson.dumps(body).decode(), created_at=at))
+    await session.execute(insert(plumbing.outbox), rows)
+    session.sync_session.info["outbox_pending"] = True
 
 
 async def write_outbox(

@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kit.persons import DEV_PERSON_KEY_SECRET
+
 DEV_PRINCIPAL_SECRET = "dev-only-principal-secret-change-me-0000"
 
 
@@ -39,6 +41,34 @@ class CommonSettings(BaseSettings):
             self.principal_secret = os.environ["SETELI_PRINCIPAL_SECRET"]
         if self.env == "production" and self.principal_secret == DEV_PRINCIPAL_SECRET:
             raise ValueError("principal_secret must be set in production")
+        return self
+
+
+class PersonKeySettings(BaseSettings):
+    """For the parts that key persons (the gateway at login, the voucher service at issuance):
+    one shared secret, ``SETELI_PERSON_KEY_SECRET`` (a prefixed variable overrides it)."""
+
+    person_key_secret: str = Field(
+        default=DEV_PERSON_KEY_SECRET,
+        description="HMAC secret turning a henkilötunnus into the person key (shared)")
+    hetu_allow_temporary: bool = Field(
+        default=True, description="accept individual numbers 900-999 (test persons)")
+
+    @model_validator(mode="after")
+    def _shared_person_key(self) -> PersonKeySettings:
+        if "person_key_secret" not in self.model_fields_set and os.environ.get(
+            "SETELI_PERSON_KEY_SECRET"
+        ):
+            self.person_key_secret = os.environ["SETELI_PERSON_KEY_SECRET"]
+        if "hetu_allow_temporary" not in self.model_fields_set and os.environ.get(
+            "SETELI_HETU_ALLOW_TEMPORARY"
+        ):
+            self.hetu_allow_temporary = os.environ["SETELI_HETU_ALLOW_TEMPORARY"].lower() in (
+                "1", "true", "yes", "on")
+        env = getattr(self, "env", None) if "env" in self.model_fields_set else None
+        env = env or os.environ.get("SETELI_ENV") or getattr(self, "env", "development")
+        if env == "production" and self.person_key_secret == DEV_PERSON_KEY_SECRET:
+            raise ValueError("SETELI_PERSON_KEY_SECRET must be set in production")
         return self
 
 

@@ -8,17 +8,14 @@ the ``db`` fixture is parametrised to run the same test on PostgreSQL too when
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import nats
 import pytest
-from nats.js.errors import NotFoundError
 
 from kit.natsserver import NatsServer
-from tests.support import DbFactory
+from tests.support import DbFactory, empty_broker
 
 POSTGRES = os.environ.get("TEST_POSTGRES_URL")
 
@@ -56,12 +53,7 @@ def broker(stopped_broker: NatsServer) -> NatsServer:
 @pytest.fixture
 async def clean_nats(nats_url: str) -> AsyncIterator[str]:
     """A broker with no streams: each test starts from an empty event history."""
-    nc = await nats.connect(nats_url)
-    js = nc.jetstream()
-    for name in ("REGISTRY", "VOUCHER", "MATCHING", "DEADLETTER"):
-        with contextlib.suppress(NotFoundError):
-            await js.delete_stream(name)
-    await nc.close()
+    await empty_broker(nats_url)
     yield nats_url
 
 

@@ -24,6 +24,20 @@ T = TypeVar("T")
 S = TypeVar("S", bound=ServiceSettings)
 
 
+async def empty_broker(nats_url: str) -> None:
+    """No streams and no durable consumers left by earlier tests: services started now see the
+    whole event history from its start, as a new deployment does."""
+    import nats
+    from nats.js.errors import NotFoundError
+
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    for name in ("REGISTRY", "VOUCHER", "MATCHING", "DEADLETTER"):
+        with contextlib.suppress(NotFoundError):
+            await js.delete_stream(name)
+    await nc.close()
+
+
 async def eventually(
     probe: Callable[[], Awaitable[T]], *, timeout: float = 15.0, interval: float = 0.05,
     what: str = "condition",

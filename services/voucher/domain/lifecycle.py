@@ -4,9 +4,12 @@ A voucher is in one state at a time; every transition is named; anything else is
 the current state named, so an API can answer 409 with a reason a person understands.
 
     issued ──choose──► chosen ──start──► started ──complete──► completed
-      ▲  │              │  │
-      │  └─cancel/expire┘  └─release──► issued   (the holder changes provider before start)
-      └──────────────────────────────────┘
+      ▲  │              │  │                │  ▲
+      │  │              │  │                └──┘ transfer (to another provider)
+      │  └─cancel/expire┘  └─release──► issued   (declined, or the provider lost its place)
+      └──────────────────────────────────┘        started ──cancel──► cancelled
+
+Choosing again while ``chosen`` changes the provider (allowed until the service starts).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class Action(StrEnum):
     complete = "complete"
     expire = "expire"
     cancel = "cancel"
+    transfer = "transfer"
 
 
 TRANSITIONS: dict[tuple[VoucherState, Action], VoucherState] = {
@@ -42,7 +46,12 @@ TRANSITIONS: dict[tuple[VoucherState, Action], VoucherState] = {
     (VoucherState.chosen, Action.expire): VoucherState.expired,
     (VoucherState.issued, Action.cancel): VoucherState.cancelled,
     (VoucherState.chosen, Action.cancel): VoucherState.cancelled,
+    (VoucherState.started, Action.cancel): VoucherState.cancelled,
+    (VoucherState.started, Action.transfer): VoucherState.started,
 }
+
+# Places of an offering are held in these states.
+HOLDS_PLACE = frozenset({VoucherState.chosen, VoucherState.started})
 
 FINAL = frozenset({VoucherState.completed, VoucherState.expired, VoucherState.cancelled})
 
@@ -62,6 +71,7 @@ def _past(action: Action) -> str:
         Action.complete: "completed",
         Action.expire: "expired",
         Action.cancel: "cancelled",
+        Action.transfer: "transferred to another provider",
     }[action]
 
 

@@ -58,3 +58,26 @@ def co_payment_cents(price_cents: int, value_cents: int) -> int:
 def can_pay(value_cents: int, paid_cents: int, amount_cents: int) -> bool:
     """Invariant 2: the sum paid on a voucher never exceeds its value."""
     return amount_cents > 0 and paid_cents + amount_cents <= value_cents
+
+
+def split(amount_cents: int, weights: dict[str, int]) -> dict[str, int]:
+    """Split ``amount_cents`` in proportion to ``weights`` in whole cents by largest remainder
+    (Hamilton): each part is the floor of its exact share, and the cents left over go to the
+    largest fractional parts (ties: the larger weight, then the key). The parts sum to exactly
+    ``amount_cents``; when the weights are what each party still holds and their sum covers the
+    amount, no part exceeds its weight."""
+    if amount_cents < 0:
+        raise ValueError("amount must not be negative")
+    if any(w < 0 for w in weights.values()):
+        raise ValueError("weights must not be negative")
+    total = sum(weights.values())
+    if total <= 0:
+        if amount_cents:
+            raise ValueError("nothing to split by: every weight is zero")
+        return dict.fromkeys(weights, 0)
+    parts = {k: amount_cents * w // total for k, w in weights.items()}
+    left = amount_cents - sum(parts.values())
+    order = sorted(weights, key=lambda k: (-(amount_cents * weights[k] % total), -weights[k], k))
+    for k in order[:left]:
+        parts[k] += 1
+    return parts

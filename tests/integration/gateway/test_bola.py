@@ -19,6 +19,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from tests.integration.gateway.conftest import Gateway
+from tests.integration.gateway.voucher_world import OBJECTS as VOUCHER_OBJECTS
+from tests.integration.gateway.voucher_world import voucher_world
 from tests.integration.registry.conftest import offering_body
 from tests.support import application
 
@@ -97,11 +99,12 @@ async def test_bola_matrix(gateway: Gateway) -> None:
     operations = [(method.upper(), path) for path, item in doc["paths"].items()
                   if "{" in path and path not in PUBLIC_BY_DESIGN
                   for method in item if method in ("get", "post", "put", "delete", "patch")]
-    missing = sorted({p for _, p in operations} - set(OBJECTS))
+    missing = sorted({p for _, p in operations} - set(OBJECTS) - set(VOUCHER_OBJECTS))
     assert not missing, f"id-taking endpoints without a BOLA fixture: {missing}"
 
     world = await build_world(gateway, 900)
     c = await build_world(gateway, 910)  # provider C: an outsider with its own objects
+    vouchers = await voucher_world(gateway, world.b, 900)
     outsiders: dict[str, Callable[[], Awaitable[dict[str, str]]]] = {
         "another provider": lambda: gateway.staff(c.b),
         "another region's admin": lambda: gateway.admin("pohjois-pohjanmaa"),
@@ -111,7 +114,8 @@ async def test_bola_matrix(gateway: Gateway) -> None:
     cells = 0
     failures = []
     for method, template in operations:
-        ids, body = OBJECTS[template](world)
+        ids, body = (OBJECTS[template](world) if template in OBJECTS
+                     else VOUCHER_OBJECTS[template](vouchers))
         for who, headers_for in outsiders.items():
             headers = await headers_for()
             answers = []

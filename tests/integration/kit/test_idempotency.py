@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import BaseModel
-from sqlalchemy import Column, Integer, String, Table, func, insert, select
+from sqlalchemy import Column, Integer, String, Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import Database
-from kit.errors import Unprocessable
-from kit.idempotency import run_once
+from kit.errors import Conflict, Problem, Unprocessable
+from kit.idempotency import purge, run_once
 from kit.orm import new_metadata
 from kit.tables import plumbing_tables
 from tests.support import DbFactory, database_of
@@ -100,3 +101,49 @@ async def test_without_key_each_request_creates(database: Database) -> None:
         await run_once(database, tables, scope="POST /things", key=None,
                        payload={"name": "n"}, answer=Thing, change=creator("n"))
     assert await count(database) == 3
+
+
+def refusing(name: str):  # type: ignore[no-untyped-def]
+    async def work(s: AsyncSession) -> Thing:
+        await s.execute(insert(thing).values(name=name))  # written, then rolled back
+        raise Conflict(f"no room for {name}", type="/problems/full")
+
+    return work
+
+
+async def test_a_refusal_is_replayed_and_writes_nothing(database: Database) -> None:
+    """replay_errors: the first answer is kept even when it was a refusal, and a retry gets it
+    back although the change would now succeed."""
+    for change in (refusing("x"), refusing("x"), creator("x")):
+        with pytest.raises(Problem) as err:
+            await run_once(database, tables, scope="POST /things", key="e1",
+                           payload={"name": "x"}, answer=Thing, change=change,
+                           replay_errors=True)
+        assert err.value.status == 409 and err.value.detail == "no room for x"
+        assert err.value.type == "/problems/full"
+    assert await count(database) == 0
+    ok = await run_once(database, tables, scope="POST /things", key="e2",
+                        payload={"name": "x"}, answer=Thing, change=creator("x"),
+                        replay_errors=True)
+    assert ok.value.name == "x" and await count(database) == 1
+
+
+async def test_reuse_with_another_request_can_be_a_conflict(database: Database) -> None:
+    await run_once(database, tables, scope="POST /things", key="c1", payload={"name": "a"},
+                   answer=Thing, change=creator("a"), conflict_on_reuse=True)
+    with pytest.raises(Conflict) as err:
+        await run_once(database, tables, scope="POST /things", key="c1",
+                       payload={"name": "b"}, answer=Thing, change=creator("b"),
+                       conflict_on_reuse=True)
+    assert err.value.errors and err.value.errors[0].field == "Idempotency-Key"
+
+
+async def test_purge_forgets_only_old_keys(database: Database) -> None:
+    await run_once(database, tables, scope="POST /things", key="old", payload={"name": "a"},
+                   answer=Thing, change=creator("a"))
+    assert await purge(database, tables, older_than=timedelta(hours=24)) == 0
+    async with database.session() as s:
+        await s.execute(update(tables.idempotency).values(
+            created_at=datetime.now(UTC) - timedelta(hours=25)))
+        await s.commit()
+    assert await purge(database, tables, older_than=timedelta(hours=24)) == 1

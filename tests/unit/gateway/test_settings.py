@@ -92,7 +92,7 @@ def test_is_loopback() -> None:
 def test_production_needs_real_secrets() -> None:
     with pytest.raises(ValidationError, match="GATEWAY_SESSION_SECRET"):
         Settings(env="production", principal_secret="p" * 40, person_key_secret="k" * 40)
-    with pytest.raises(ValidationError, match="GATEWAY_PERSON_KEY_SECRET"):
+    with pytest.raises(ValidationError, match="PERSON_KEY_SECRET"):
         Settings(env="production", principal_secret="p" * 40, session_secret="s" * 40)
     with pytest.raises(ValidationError, match="principal_secret"):
         Settings(env="production", session_secret="s" * 40, person_key_secret="k" * 40)

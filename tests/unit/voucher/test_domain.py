@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.voucher.domain.lifecycle import (
     FINAL,
@@ -20,6 +22,7 @@ from services.voucher.domain.money import (
     can_pay,
     co_payment_cents,
     milestone_amounts,
+    split,
     validate_scheme,
 )
 
@@ -41,9 +44,12 @@ def test_final_states_accept_nothing(state: VoucherState, action: Action) -> Non
     assert state.value in str(err.value)
 
 
-def test_started_voucher_cannot_change_provider_or_be_cancelled() -> None:
-    assert set(allowed(VoucherState.started)) == {Action.complete}
-    for action in (Action.choose, Action.release, Action.cancel, Action.expire):
+def test_started_voucher_changes_provider_only_by_transfer() -> None:
+    """After the start the holder cannot choose again and the voucher cannot expire; a region
+    admin may transfer it to another provider or cancel it."""
+    assert set(allowed(VoucherState.started)) == {Action.complete, Action.cancel,
+                                                  Action.transfer}
+    for action in (Action.choose, Action.release, Action.expire):
         with pytest.raises(IllegalTransition):
             transition(VoucherState.started, action)
 
@@ -71,3 +77,28 @@ def test_paid_never_exceeds_value_and_co_payment() -> None:
     assert not can_pay(1000, 0, 0)
     assert co_payment_cents(120_000, 100_000) == 20_000
     assert co_payment_cents(80_000, 100_000) == 0
+
+
+@given(st.integers(0, 10**9),
+       st.dictionaries(st.sampled_from(["region", "837", "536", "604"]), st.integers(0, 10**8),
+                       min_size=1))
+def test_split_is_exact_and_never_exceeds_what_a_funder_holds(
+        amount: int, weights: dict[str, int]) -> None:
+    total = sum(weights.values())
+    if total == 0:
+        return
+    amount = amount % (total + 1)
+    parts = split(amount, weights)
+    assert sum(parts.values()) == amount
+    for k, w in weights.items():
+        exact = amount * w / total
+        assert abs(parts[k] - exact) < 1 and parts[k] <= w
+
+
+def test_split_ties_and_refusals() -> None:
+    assert split(100, {"a": 1, "b": 1, "c": 1}) == {"a": 34, "b": 33, "c": 33}
+    assert split(0, {"a": 0}) == {"a": 0}
+    with pytest.raises(ValueError):
+        split(1, {"a": 0})
+    with pytest.raises(ValueError):
+        split(-1, {"a": 1})
