@@ -1,4 +1,4 @@
-"""Persons are keyed, never named (DESIGN.md, invariant 7).
+"""Persons are keyed, never named (invariant 7 in docs/ARCHITECTURE.md).
 
 :func:`person_key` is the one function that turns a henkilötunnus into the key a person is known
 by everywhere in Seteli: the gateway calls it at login, the voucher service at issuance, both

@@ -1,4 +1,4 @@
-"""The voucher lifecycle as an explicit state machine (DESIGN.md, invariant 2).
+"""The voucher lifecycle as an explicit state machine (invariant 2 in docs/ARCHITECTURE.md).
 
 A voucher is in one state at a time; every transition is named; anything else is refused with
 the current state named, so an API can answer 409 with a reason a person understands.
