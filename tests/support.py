@@ -24,6 +24,17 @@ T = TypeVar("T")
 S = TypeVar("S", bound=ServiceSettings)
 
 
+def catalogue_events() -> int:
+    """Events the registry writes to its outbox when it is first migrated: one
+    ``service_type.added`` per type of the seeded catalogue."""
+    from services.registry.domain.places import SERVICE_TYPES
+
+    return len(SERVICE_TYPES)
+
+
+CATALOGUE_EVENTS = catalogue_events()
+
+
 async def empty_broker(nats_url: str) -> None:
     """No streams and no durable consumers left by earlier tests: services started now see the
     whole event history from its start, as a new deployment does."""

@@ -16,7 +16,14 @@ from kit.natsserver import NatsServer
 from services.registry.models import plumbing as registry_tables
 from tests import probe
 from tests.processes import ServiceProcess
-from tests.support import DbFactory, application, eventually, running, service_settings
+from tests.support import (
+    CATALOGUE_EVENTS,
+    DbFactory,
+    application,
+    eventually,
+    running,
+    service_settings,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -55,7 +62,8 @@ async def test_killed_service_publishes_committed_events_once(
             r = httpx.post(registry.url + "/providers", json=application(500 + i), timeout=10)
             assert r.status_code == 201, r.text
         registry.sigkill()
-        assert await outbox_state(reg_db) == (5, 5)
+        total = CATALOGUE_EVENTS + 5  # the catalogue announced at migration, then providers
+        assert await outbox_state(reg_db) == (total, total)
 
         broker.start()
         vou = probe.create_app(service_settings(probe.Settings, db.new("probe"), broker.url))
@@ -63,10 +71,10 @@ async def test_killed_service_publishes_committed_events_once(
             registry.start(wait_for="/readyz")
 
             async def published() -> bool:
-                return await outbox_state(reg_db) == (5, 0)
+                return await outbox_state(reg_db) == (total, 0)
 
             await eventually(published, timeout=30, what="relay published after restart")
-            assert await stream_messages(broker.url) == 5
+            assert await stream_messages(broker.url) == total
 
             async def applied() -> tuple[int, int]:
                 rows = await probe.counts(vou.state.runtime.db)
@@ -84,7 +92,7 @@ async def test_killed_service_publishes_committed_events_once(
                 await s.commit()
             registry.start(wait_for="/readyz")
             await eventually(published, timeout=30, what="relay re-published after restart")
-            assert await stream_messages(broker.url) == 5  # JetStream dropped the repeats
+            assert await stream_messages(broker.url) == total  # JetStream dropped the repeats
             assert await applied() == (5, 5)
     finally:
         registry.stop()

@@ -20,7 +20,14 @@ from services.registry.models import plumbing as registry_tables
 from services.registry.settings import Settings as RegistrySettings
 from tests import probe
 from tests.processes import ServiceProcess
-from tests.support import DbFactory, application, eventually, running, service_settings
+from tests.support import (
+    CATALOGUE_EVENTS,
+    DbFactory,
+    application,
+    eventually,
+    running,
+    service_settings,
+)
 
 
 async def outbox_counts(db: Database) -> tuple[int, int]:
@@ -80,13 +87,14 @@ async def test_broker_back_without_its_store_gets_streams_and_pending_events(
         async def all_published(total: int) -> bool:
             return await outbox_counts(rt.db) == (total, 0)
 
-        await eventually(lambda: all_published(3), what="first events published")
+        await eventually(lambda: all_published(CATALOGUE_EVENTS + 3),
+                         what="first events published")
         broker.kill()
         shutil.rmtree(broker.store_dir / "jetstream")
         await write(r, range(3, 6))  # committed while the broker is away
         await asyncio.to_thread(broker.start)
         await write(r, range(6, 9))
-        await eventually(lambda: all_published(9), timeout=30,
+        await eventually(lambda: all_published(CATALOGUE_EVENTS + 9), timeout=30,
                          what="events committed during and after the loss published")
         assert await stream_messages(broker.url) == 6  # the three before the loss are gone
 
@@ -118,7 +126,7 @@ async def test_running_consumer_follows_a_broker_that_lost_its_store(
         await asyncio.to_thread(broker.start)
         await write(r, range(3, 8))
         await eventually(lambda: applied(8), timeout=30, what="consumer back on the new stream")
-        assert await outbox_counts(reg.state.runtime.db) == (8, 0)
+        assert await outbox_counts(reg.state.runtime.db) == (CATALOGUE_EVENTS + 8, 0)
 
 
 async def test_consumer_service_killed_mid_stream_converges_exactly_once(
@@ -149,11 +157,12 @@ async def test_consumer_service_killed_mid_stream_converges_exactly_once(
 
             async def converged() -> bool:
                 outbox, pending = await outbox_counts(reg.state.runtime.db)
-                return pending == 0 and await downstream_counts(vou_db) == (outbox,) * 3
+                providers = outbox - CATALOGUE_EVENTS  # the probe applies provider events
+                return pending == 0 and await downstream_counts(vou_db) == (providers,) * 3
 
             await eventually(converged, timeout=40, what="read model converged after restart")
             assert await downstream_counts(vou_db) == (60, 60, 60)
-            assert await stream_messages(broker.url) == 60
+            assert await stream_messages(broker.url) == CATALOGUE_EVENTS + 60
     finally:
         await asyncio.to_thread(consumer.stop)
         await vou_db.dispose()

@@ -14,7 +14,14 @@ from services.registry.main import create_app as registry_app
 from services.registry.models import plumbing as registry_tables
 from services.registry.settings import Settings as RegistrySettings
 from tests import probe
-from tests.support import DbFactory, application, eventually, running, service_settings
+from tests.support import (
+    CATALOGUE_EVENTS,
+    DbFactory,
+    application,
+    eventually,
+    running,
+    service_settings,
+)
 
 
 async def readyz(client: httpx.AsyncClient) -> int:
@@ -67,14 +74,16 @@ async def test_broker_killed_mid_stream_loses_and_duplicates_nothing(
                     )
                 )
             applied = await probe.counts(rt_vou.db)
-            return (outbox, unpublished, applied["recorded"], applied["inbox"]) == (60, 0, 60, 60)
+            return (outbox, unpublished, applied["recorded"], applied["inbox"]) == (
+                CATALOGUE_EVENTS + 60, 0, 60, 60)
 
         await eventually(converged, timeout=45, what="all 60 events published and applied once")
 
         nc = await nats.connect(broker.url)
         try:
             info = await nc.jetstream().stream_info("REGISTRY")
-            assert info.state.messages == 60  # one message per outbox row, no duplicates
+            # one message per outbox row (the catalogue's too), no duplicates
+            assert info.state.messages == CATALOGUE_EVENTS + 60
         finally:
             await nc.close()
         assert await readyz(r) == 200 and await readyz(v) == 200

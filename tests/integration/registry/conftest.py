@@ -14,11 +14,10 @@ from sqlalchemy import func, select
 
 from contracts.events import Envelope
 from contracts.principal import Principal, Role, encode
-from services.registry.domain.places import SERVICE_TYPES
 from services.registry.main import create_app
 from services.registry.models import metadata
 from services.registry.settings import Settings
-from tests.support import DbFactory, application, running, service_settings
+from tests.support import CATALOGUE_EVENTS, DbFactory, application, running, service_settings
 
 
 @dataclass
@@ -124,7 +123,7 @@ class Registry:
             await nc.close()
 
 
-SEEDED_SERVICE_TYPES = len(SERVICE_TYPES)
+SEEDED_SERVICE_TYPES = CATALOGUE_EVENTS
 
 
 def offering_body(**over: Any) -> dict[str, Any]:
