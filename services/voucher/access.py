@@ -1,5 +1,6 @@
-"""Who may see and do what in the voucher service (invariant 4 in docs/ARCHITECTURE.md), decided here and
-nowhere else. Someone who may not see a voucher or a claim is told it does not exist (404)."""
+"""Who may see and do what in the voucher service (invariant 4 in docs/ARCHITECTURE.md),
+decided here and nowhere else. Someone who may not see a voucher or a claim is told it does not
+exist (404)."""
 
 from __future__ import annotations
 
