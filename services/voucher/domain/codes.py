@@ -41,7 +41,7 @@ def read_code(text: str) -> str:
     raw = "".join(text.split()).replace("-", "").upper()
     if len(raw) != SYMBOLS + 1:
         raise InvalidCode(f"a voucher code has {SYMBOLS} symbols and a check symbol")
-    body, check = raw[:-1], raw[-1]
+    body, check = raw[:-1], {"I": "1", "L": "1", "O": "0"}.get(raw[-1], raw[-1])
     try:
         value = 0
         for c in body:
