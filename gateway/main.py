@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "what the caller may see and do. Errors are RFC 9457 problem+json. Events between "
         "the services are described in the [AsyncAPI document](/asyncapi.json).",
         version="1.0.0", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,
+        redirect_slashes=False,
     )
     app.state.gate = gate
     install_problem_handlers(app)

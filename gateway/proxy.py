@@ -13,6 +13,7 @@ checked a 503 — all problem+json.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import structlog
 from prometheus_client import Counter
@@ -199,7 +200,7 @@ class PublicApi:
             await self._problem(scope, receive, send, 502, "Bad Gateway",
                                 f"the {service} service is not reachable")
             return
-        out = response_headers(headers)
+        out = public_headers(response_headers(headers), service, gate.urls)
         if method != "HEAD" or not any(k == b"content-length" for k, _ in out):
             out = [(k, v) for k, v in out if k != b"content-length"]
             out.append((b"content-length", str(len(content)).encode()))
@@ -217,6 +218,37 @@ class PublicApi:
         response = problem_response(Request(scope), status=status, title=title, detail=detail,
                                     headers=headers)
         await response(scope, receive, send)
+
+
+def public_location(value: str, service: str, urls: dict[str, str]) -> str | None:
+    """A service's ``Location`` as the client may see it: a path of the service that the
+    gateway routes to it becomes its public ``/api/v1/...`` path; anything else (another host,
+    a path that is not public) is dropped, so that no internal address ever reaches a client."""
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        upstream = urlsplit(urls.get(service, ""))
+        if (parts.scheme, parts.netloc) != (upstream.scheme, upstream.netloc):
+            return None
+    if not parts.path.startswith("/"):
+        return None
+    target = owner(parts.path)
+    if target is None or target[0] != service:
+        return None
+    return PREFIX + parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def public_headers(headers: list[tuple[bytes, bytes]], service: str, urls: dict[str, str]
+                   ) -> list[tuple[bytes, bytes]]:
+    out = []
+    for name, value in headers:
+        if name in (b"location", b"content-location"):
+            public = public_location(value.decode("latin-1"), service, urls)
+            if public is None:
+                log.warning("internal_location_dropped", service=service)
+                continue
+            value = public.encode("latin-1")
+        out.append((name, value))
+    return out
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:

@@ -116,7 +116,10 @@ def create_service_app(
             await link.close()
             await db.dispose()
 
-    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    # A trailing slash is a 404 problem, never a redirect: behind the gateway a redirect would
+    # name the service's own address.
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan,
+                  redirect_slashes=False)
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, service=service)
     app.include_router(ops_router())

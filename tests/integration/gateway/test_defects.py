@@ -1,0 +1,49 @@
+"""Hostile-client findings that must stay fixed, against one stack of real services: trailing
+slashes never redirect past the gateway, API keys cannot manage keys, request ids are
+accepted only when safe, every gateway route has a body limit, the docs page needs no CDN,
+OPTIONS and 405 name what is allowed, human text and numbers are strict."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.proxy import public_location
+from gateway.routing import ROUTES
+from tests.integration.gateway.conftest import Gateway, Stack
+
+
+def internal_addresses(stack: Stack) -> list[str]:
+    return [p.url.split("//", 1)[1] for p in (stack.registry, stack.voucher, stack.matching)]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_a_trailing_slash_is_a_404_problem_on_every_routed_prefix(
+        stack: Stack, gateway: Gateway, method: str) -> None:
+    admin = await gateway.admin()
+    internal = internal_addresses(stack)
+    for resource in ROUTES:
+        for path in (f"/api/v1/{resource}", f"/api/v1/{resource}/",
+                     f"/api/v1/{resource}/x/", f"/api/v1/{resource}/x/history/"):
+            r = await gateway.client.request(method, path, headers=admin,
+                                             json={} if method == "POST" else None)
+            assert not 300 <= r.status_code < 400, (path, r.status_code, r.headers)
+            seen = " ".join(f"{k}: {v}" for k, v in r.headers.items()) + r.text
+            assert not any(a in seen for a in internal), (path, seen)
+            if path.endswith("/"):
+                assert r.status_code == 404, (path, r.status_code)
+                assert r.headers["content-type"] == "application/problem+json"
+    for path in ("/docs/", "/openapi.json/", "/auth/dev-login/"):
+        r = await gateway.client.get(path)
+        assert r.status_code == 404 and "location" not in r.headers, path
+
+
+def test_a_location_from_a_service_never_names_its_address() -> None:
+    urls = {"registry": "http://127.0.0.1:8101", "voucher": "http://127.0.0.1:8102"}
+    assert public_location("http://127.0.0.1:8101/providers/p1", "registry", urls) == \
+        "/api/v1/providers/p1"
+    assert public_location("/offerings?limit=2", "registry", urls) == "/api/v1/offerings?limit=2"
+    assert public_location("http://127.0.0.1:8101/internal/x", "registry", urls) is None
+    assert public_location("/budgets/b1", "registry", urls) is None  # not the registry's
+    assert public_location("http://127.0.0.1:8102/vouchers/v", "registry", urls) is None
+    assert public_location("http://evil.example/providers", "registry", urls) is None
+    assert public_location("providers/p1", "registry", urls) is None
