@@ -10,6 +10,7 @@ import pytest
 from gateway.proxy import public_location
 from gateway.routing import ROUTES
 from tests.integration.gateway.conftest import Gateway, Stack
+from tests.integration.gateway.test_gateway import approved_provider
 
 
 def internal_addresses(stack: Stack) -> list[str]:
@@ -47,3 +48,24 @@ def test_a_location_from_a_service_never_names_its_address() -> None:
     assert public_location("http://127.0.0.1:8102/vouchers/v", "registry", urls) is None
     assert public_location("http://evil.example/providers", "registry", urls) is None
     assert public_location("providers/p1", "registry", urls) is None
+
+
+@pytest.mark.usefixtures("key_verification")
+async def test_an_api_key_can_neither_create_nor_revoke_keys(gateway: Gateway) -> None:
+    pid = await approved_provider(gateway, 701)
+    staff = await gateway.staff(pid)
+    keys = f"/api/v1/providers/{pid}/api-keys"
+    first = (await gateway.client.post(keys, json={"name": "erp"}, headers=staff)).json()
+    key = {"X-API-Key": first["key"]}
+    r = await gateway.client.post(keys, json={"name": "mine now"}, headers=key)
+    assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+    second = (await gateway.client.post(keys, json={"name": "pos"}, headers=staff)).json()
+    r = await gateway.client.post(f"{keys}/{second['id']}/revocation",
+                                  headers={"Authorization": f"Bearer {first['key']}"})
+    assert r.status_code == 403, r.text
+    listed = (await gateway.client.get(keys, headers=key)).json()["items"]
+    assert {k["name"] for k in listed} == {"erp", "pos"}  # nothing made, nothing revoked
+    assert all(k["revoked_at"] is None for k in listed)
+    # the staff's session still manages them
+    r = await gateway.client.post(f"{keys}/{second['id']}/revocation", headers=staff)
+    assert r.status_code == 200 and r.json()["revoked_at"] is not None
