@@ -38,20 +38,9 @@ from kit.middleware import RequestContextMiddleware
 log = structlog.get_logger("gateway")
 
 
-def logging_without_locals() -> None:
-    """Tracebacks in the logs without the frames' local variables: in the gateway those hold
-    API keys, session tokens and, at login, the henkilötunnus."""
-    config = structlog.get_config()
-    safe = structlog.processors.ExceptionRenderer(
-        structlog.tracebacks.ExceptionDictTransformer(show_locals=False))
-    structlog.configure(processors=[safe if p is structlog.processors.dict_tracebacks else p
-                                    for p in config["processors"]])
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level, json=settings.log_json, service="gateway")
-    logging_without_locals()
     gate = Gate.from_settings(settings)
     urls = gate.urls
 
