@@ -17,6 +17,8 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kit.middleware import loggable_path
+
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("kit.errors")
 
@@ -184,7 +186,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         # A uniqueness or check constraint caught a race the use case did not foresee: the
         # transaction was rolled back, nothing was written.
-        log.warning("integrity_conflict", path=request.url.path, error=str(exc.orig)[:300])
+        log.warning("integrity_conflict", path=request.url.path[:512], error=str(exc.orig)[:300])
         return problem_response(
             request, status=409, title="Conflict", type="/problems/conflict",
             detail="the request conflicts with the current state of the resource",
@@ -192,7 +194,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error", path=request.url.path)
+        log.exception("unhandled_error", path=loggable_path(request.url.path))
         return problem_response(
             request, status=500, title="Internal Server Error",
             detail="An unexpected error occurred; it has been logged with the request id.",

@@ -69,3 +69,17 @@ async def test_an_api_key_can_neither_create_nor_revoke_keys(gateway: Gateway) -
     # the staff's session still manages them
     r = await gateway.client.post(f"{keys}/{second['id']}/revocation", headers=staff)
     assert r.status_code == 200 and r.json()["revoked_at"] is not None
+
+
+async def test_a_request_id_shaped_like_a_henkilotunnus_is_replaced_everywhere(
+        stack: Stack, gateway: Gateway) -> None:
+    for rid in ("010280-952L", "trace-010280-952L", "short"):
+        r = await gateway.client.get("/api/v1/offerings/no-such-offering",
+                                     headers={"X-Request-ID": rid})
+        assert r.status_code == 404
+        assert r.headers["x-request-id"] != rid
+        assert r.json()["request_id"] == r.headers["x-request-id"]  # the registry's own
+    r = await gateway.client.get("/api/v1/offerings", headers={"X-Request-ID": "trace.0001-a"})
+    assert r.headers["x-request-id"] == "trace.0001-a"
+    for process in (stack.registry, stack.voucher, stack.matching):
+        assert "952L" not in process.log.read_text()
