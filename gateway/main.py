@@ -10,7 +10,8 @@ documents), ``gateway.dev_login``, ``gateway.browser_session`` (logout) and
 ``gateway.oidc``; the web pages are ``gateway.web``.
 
 Middleware, outermost first: request id and access log → security headers → CORS (when
-origins are configured) → the public API proxy → OIDC session (state and nonce) → the routes.
+origins are configured) → the public API proxy → the body limit of the gateway's own routes →
+OIDC session (state and nonce) → the routes.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
-from gateway import browser_session, dev_login, oidc, ops, web
+from gateway import browser_session, dev_login, docs, oidc, ops, web
 from gateway.browser_session import BrowserSession
 from gateway.proxy import PublicApi
 from gateway.runtime import Gate
-from gateway.security import SecurityHeaders
+from gateway.security import BodyLimit, SecurityHeaders
 from gateway.settings import Settings
 from gateway.upstreams import Upstreams, make_client
 from kit.errors import install_problem_handlers
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=settings.session_secret,
                        session_cookie=("__Host-" if settings.tls else "") + "seteli_oidc",
                        max_age=600, same_site="lax", https_only=settings.tls)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(PublicApi, gate=gate)
     if settings.cors_origins:
         app.add_middleware(
@@ -89,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, service="gateway")
     browser = BrowserSession(gate)
     app.include_router(ops.router(gate, app.openapi))
+    app.include_router(docs.router())
     app.include_router(dev_login.router(browser))
     app.include_router(browser_session.router(browser))
     app.include_router(oidc.router(settings, browser.start))

@@ -5,11 +5,14 @@ OPTIONS and 405 name what is allowed, human text and numbers are strict."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import pytest
 
 from gateway.proxy import public_location
 from gateway.routing import ROUTES
-from tests.integration.gateway.conftest import Gateway, Stack
+from tests.integration.gateway.conftest import Gateway, Stack, gateway_for
 from tests.integration.gateway.test_gateway import approved_provider
 
 
@@ -83,3 +86,41 @@ async def test_a_request_id_shaped_like_a_henkilotunnus_is_replaced_everywhere(
     assert r.headers["x-request-id"] == "trace.0001-a"
     for process in (stack.registry, stack.voucher, stack.matching):
         assert "952L" not in process.log.read_text()
+
+
+async def test_every_gateway_route_has_the_body_limit(stack: Stack) -> None:
+    async with gateway_for(stack.gateway_settings(max_body_bytes=2_000)) as gw:
+        big = {"user": "citizen-maija", "padding": "x" * 5_000}
+
+        async def chunks() -> Any:  # no Content-Length: counted while read
+            for _ in range(5):
+                yield b"x" * 1_000
+
+        for path in ("/auth/dev-token", "/auth/logout", "/auth/dev-login", "/nowhere"):
+            r = await gw.client.post(path, json=big)
+            assert r.status_code == 413, (path, r.status_code)
+            assert r.headers["content-type"] == "application/problem+json"
+            r = await gw.client.post(path, content=chunks(),
+                                     headers={"Content-Type": "application/json"})
+            assert r.status_code == 413, path
+        ok = await gw.client.post("/auth/dev-token", json={"user": "citizen-maija"})
+        assert ok.status_code == 200  # a body under the limit reaches the route whole
+
+
+async def test_the_docs_page_needs_nothing_from_another_origin(gateway: Gateway) -> None:
+    r = await gateway.client.get("/docs")
+    assert r.status_code == 200
+    csp = r.headers["content-security-policy"]
+    assert "http" not in csp and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    assert "//" not in r.text  # no absolute URL: no CDN
+    assets = re.findall(r'(?:src|href)="([^"]+)"', r.text)
+    assert len(assets) >= 5
+    for url in assets:
+        a = await gateway.client.get(url)
+        assert a.status_code == 200 and len(a.content) > 100, url
+        assert a.headers["content-type"].split(";")[0] in (
+            "text/javascript", "text/css", "image/png"), url
+    assert (await gateway.client.get("/docs/assets/LICENSE")).status_code == 200
+    for other in ("/docs/assets/../../settings.py", "/docs/assets/swagger-editor.js",
+                  "/docs/assets/%2e%2e%2fcore.py"):
+        assert (await gateway.client.get(other)).status_code == 404, other
