@@ -11,7 +11,7 @@ documents), ``gateway.dev_login``, ``gateway.browser_session`` (logout) and
 
 Middleware, outermost first: request id and access log → security headers → CORS (when
 origins are configured) → the public API proxy → the body limit of the gateway's own routes →
-OIDC session (state and nonce) → the routes.
+OPTIONS and the Allow of 405s → OIDC session (state and nonce) → the routes.
 """
 
 from __future__ import annotations
@@ -32,9 +32,10 @@ from gateway.runtime import Gate
 from gateway.security import BodyLimit, SecurityHeaders
 from gateway.settings import Settings
 from gateway.upstreams import Upstreams, make_client
+from kit import openapi
 from kit.errors import install_problem_handlers
 from kit.logging import configure_logging
-from kit.middleware import RequestContextMiddleware
+from kit.middleware import AllowedMethods, RequestContextMiddleware
 
 log = structlog.get_logger("gateway")
 
@@ -74,10 +75,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.gate = gate
     install_problem_handlers(app)
+    openapi.install(app)  # its own paths documented like the services' (problem+json)
     # Holds only the OpenID Connect state and nonce between login and callback.
     app.add_middleware(SessionMiddleware, secret_key=settings.session_secret,
                        session_cookie=("__Host-" if settings.tls else "") + "seteli_oidc",
                        max_age=600, same_site="lax", https_only=settings.tls)
+    app.add_middleware(AllowedMethods)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(PublicApi, gate=gate)
     if settings.cors_origins:

@@ -36,7 +36,7 @@ from gateway.upstreams import (
 from kit.errors import problem_response
 
 PREFIX = "/api/v1"
-METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PRINCIPAL_HEADER = HEADER.lower()
 RATE_LIMITED = Counter("seteli_gateway_rate_limited_total", "Requests refused with 429",
@@ -99,12 +99,6 @@ class PublicApi:
         raw = raw.split(b"?", 1)[0]
         if raw.startswith(PREFIX.encode() + b"/"):
             target = (target[0], raw[len(PREFIX):].decode("latin-1"))
-        method: str = scope["method"]
-        if method not in METHODS:
-            await self._problem(scope, receive, send, 405, "Method Not Allowed",
-                                f"{method} is not supported here",
-                                {"Allow": ", ".join(sorted(METHODS))})
-            return
         await self._forward(scope, receive, send, *target)
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send, service: str,
@@ -189,7 +183,8 @@ class PublicApi:
         assert gate.upstreams is not None
         try:
             status, headers, content = await gate.upstreams.send(
-                service, method, upstream_path, query, body, forwarded)
+                service, method if method in METHODS else "OPTIONS", upstream_path, query,
+                body if method in METHODS else b"", forwarded)
         except UpstreamTimeout:
             UPSTREAM_FAILURES.labels(service, "timeout").inc()
             await self._problem(scope, receive, send, 504, "Gateway Timeout",
@@ -199,6 +194,12 @@ class PublicApi:
             UPSTREAM_FAILURES.labels(service, "unreachable").inc()
             await self._problem(scope, receive, send, 502, "Bad Gateway",
                                 f"the {service} service is not reachable")
+            return
+        if method not in METHODS and status == 204:
+            # a method no service serves: 405, naming what this path does answer
+            allow = next((v for k, v in headers if k.lower() == "allow"), "")
+            await self._problem(scope, receive, send, 405, "Method Not Allowed",
+                                f"{method} is not supported here", {"Allow": allow})
             return
         out = public_headers(response_headers(headers), service, gate.urls)
         if method != "HEAD" or not any(k == b"content-length" for k, _ in out):

@@ -27,7 +27,7 @@ from kit.consumer import Consumer
 from kit.db import Database
 from kit.errors import install_problem_handlers, problem_response, problems
 from kit.logging import configure_logging
-from kit.middleware import RequestContextMiddleware
+from kit.middleware import AllowedMethods, RequestContextMiddleware
 from kit.migrate import upgrade
 from kit.outbox import OutboxRelay
 from kit.pagination import CursorKind, CursorPosition, LimitQuery, paginate
@@ -121,6 +121,7 @@ def create_service_app(
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan,
                   redirect_slashes=False)
     install_problem_handlers(app)
+    app.add_middleware(AllowedMethods)
     app.add_middleware(RequestContextMiddleware, service=service)
     app.include_router(ops_router())
     app.include_router(dead_letter_router())

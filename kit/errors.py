@@ -94,6 +94,10 @@ class Unprocessable(Problem):
         )
 
 
+class UnsupportedMediaType(Problem):
+    status, title = 415, "Unsupported Media Type"
+
+
 class TooManyRequests(Problem):
     status, title = 429, "Too Many Requests"
 
@@ -162,6 +166,17 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            return problem_response(
+                request, status=400, title="Bad Request", type="/problems/unparseable-body",
+                detail="the body is not valid JSON",
+                errors=[FieldError(field="body", message="is not valid JSON")])
+        if not _json_sent(request) and any(
+                tuple(e.get("loc", ()))[:1] == ("body",) for e in exc.errors()):
+            return problem_response(
+                request, status=415, title="Unsupported Media Type",
+                detail="send the body as application/json",
+                errors=[FieldError(field="content-type", message="must be application/json")])
         errors = validation_errors(exc)
         return problem_response(
             request,
@@ -199,6 +214,16 @@ def install_problem_handlers(app: FastAPI) -> None:
             request, status=500, title="Internal Server Error",
             detail="An unexpected error occurred; it has been logged with the request id.",
         )
+
+
+def _json_sent(request: Request) -> bool:
+    """The request's body is declared JSON (or not declared at all: then it is read as JSON)."""
+    kind = request.headers.get("content-type")
+    if not kind:
+        return True
+    media = kind.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/")
+                                           and media.endswith("+json"))
 
 
 def _reason(status: int) -> str:

@@ -123,3 +123,57 @@ class RequestContextMiddleware:
                     status=status,
                     duration_ms=round(elapsed * 1000, 2),
                 )
+
+
+CANDIDATE_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(scope: Scope) -> set[str]:
+    """Every method some route of the app answers at this path (empty: no such path). Asked of
+    the router's own matching, method by method, so it holds for included routers and mounts."""
+    from starlette.routing import Match
+
+    app = scope.get("app")
+    routes = getattr(getattr(app, "router", None), "routes", [])
+    allowed = set()
+    for method in CANDIDATE_METHODS:
+        probe = {**scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            allowed.add(method)
+    return allowed
+
+
+class AllowedMethods:
+    """``OPTIONS`` on any path answers 204 with ``Allow`` (every method of every route at that
+    path, and OPTIONS); a 405 names the same in ``Allow`` (the router alone would name only the
+    first route's methods, though several routes may share a path)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
+            allowed = allowed_methods(scope)
+            if allowed:
+                await send({"type": "http.response.start", "status": 204, "headers": [
+                    (b"allow", allow_header(allowed).encode())]})
+                await send({"type": "http.response.body", "body": b""})
+                return
+
+        async def send_with_allow(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 405:
+                allowed = allowed_methods(scope)
+                if allowed:
+                    headers = [(k, v) for k, v in message.get("headers", [])
+                               if k.lower() != b"allow"]
+                    message["headers"] = [*headers, (b"allow", allow_header(allowed).encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_allow)
+
+
+def allow_header(methods: set[str]) -> str:
+    return ", ".join(sorted(methods | {"OPTIONS"}))

@@ -14,6 +14,8 @@ from gateway.proxy import public_location
 from gateway.routing import ROUTES
 from tests.integration.gateway.conftest import Gateway, Stack, gateway_for
 from tests.integration.gateway.test_gateway import approved_provider
+from tests.integration.registry.conftest import offering_body
+from tests.support import application
 
 
 def internal_addresses(stack: Stack) -> list[str]:
@@ -124,3 +126,65 @@ async def test_the_docs_page_needs_nothing_from_another_origin(gateway: Gateway)
     for other in ("/docs/assets/../../settings.py", "/docs/assets/swagger-editor.js",
                   "/docs/assets/%2e%2e%2fcore.py"):
         assert (await gateway.client.get(other)).status_code == 404, other
+
+
+async def test_text_that_should_never_be_stored_and_numbers_as_strings_are_refused(
+        gateway: Gateway) -> None:
+    for bad in ("Nul\x00Oy", "Evil\u202eyO", "Zero\u200bwidth Oy", "Joiner\u2060Oy"):
+        body = application(702) | {"legal_name": bad}
+        r = await gateway.client.post("/api/v1/providers", json=body)
+        assert r.status_code == 422, (bad, r.text)
+        assert [e["field"] for e in r.json()["errors"]] == ["legal_name"]
+    body = application(703) | {"legal_name": "Ka\u0308rkka\u0308inen Oy"}
+    r = await gateway.client.post("/api/v1/providers", json=body)
+    assert r.status_code == 201 and r.json()["legal_name"] == "Kärkkäinen Oy"
+
+    pid = await approved_provider(gateway, 704)
+    staff = await gateway.staff(pid)
+    for field, value in (("unit_price_cents", "100"), ("capacity", 5.0), ("remote", "true"),
+                         ("duration_days", True)):
+        r = await gateway.client.post("/api/v1/offerings",
+                                      json=offering_body() | {field: value}, headers=staff)
+        assert r.status_code == 422, (field, r.text)
+        assert [e["field"] for e in r.json()["errors"]] == [field]
+    r = await gateway.client.post("/api/v1/offerings", json=offering_body(), headers=staff)
+    assert r.status_code == 201, r.text
+
+
+async def test_options_and_405_name_exactly_what_a_path_answers(gateway: Gateway) -> None:
+    async def allow(method: str, path: str, status: int) -> set[str]:
+        r = await gateway.client.request(method, path)
+        assert r.status_code == status, (method, path, r.status_code, r.text)
+        if status == 405:
+            assert r.headers["content-type"] == "application/problem+json"
+        return {m.strip() for m in r.headers["allow"].split(",")}
+
+    offerings = await allow("OPTIONS", "/api/v1/offerings", 204)
+    assert offerings == {"GET", "POST", "OPTIONS"}
+    assert await allow("DELETE", "/api/v1/offerings", 405) == offerings
+    assert await allow("TRACE", "/api/v1/offerings", 405) == offerings
+    one = await allow("OPTIONS", "/api/v1/offerings/some-id", 204)
+    assert {"GET", "PUT"} <= one and "POST" not in one
+    assert await allow("PATCH", "/api/v1/offerings/some-id", 405) == one
+    assert await allow("OPTIONS", "/auth/dev-token", 204) == {"POST", "OPTIONS"}
+    assert await allow("GET", "/auth/dev-token", 405) == {"POST", "OPTIONS"}
+    assert (await gateway.client.options("/api/v1/no-such-thing")).status_code == 404
+
+
+async def test_bodies_that_are_not_json_are_400_or_415_problems(gateway: Gateway) -> None:
+    r = await gateway.client.post("/api/v1/providers", content=b'{"legal_name": ',
+                                  headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "body"
+    r = await gateway.client.post("/api/v1/providers", content=b"legal_name=x",
+                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 415 and r.headers["content-type"] == "application/problem+json"
+
+
+async def test_every_timestamp_the_api_returns_has_an_offset(gateway: Gateway) -> None:
+    from datetime import datetime
+
+    await approved_provider(gateway, 705)
+    r = await gateway.client.get("/api/v1/audit-log", headers=await gateway.admin())
+    assert r.status_code == 200 and r.json()["items"]
+    for entry in r.json()["items"]:
+        assert datetime.fromisoformat(entry["at"]).utcoffset() is not None, entry["at"]
