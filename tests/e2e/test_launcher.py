@@ -77,6 +77,15 @@ def test_launcher_starts_everything_and_stops_cleanly(tmp_path: Path, stop_signa
         r = httpx.get(f"http://127.0.0.1:{ports['GATEWAY']}/api/v1/offerings", timeout=5)
         assert r.status_code == 200, r.text
         assert r.json()["total"] >= 9  # the demo data was loaded
+        assert all(o["description"].get("sv") and o["title"].get("sv")
+                   for o in r.json()["items"])  # demo texts in Finnish, Swedish and English
+
+        def found(q: str) -> set[str]:
+            r = httpx.get(f"http://127.0.0.1:{ports['GATEWAY']}/api/v1/offerings",
+                          params={"q": q}, timeout=5)
+            return {o["id"] for o in r.json()["items"]}
+
+        assert found("Tampere") and found("Tammerfors") == found("Tampere")
         r = httpx.get(f"http://127.0.0.1:{ports['GATEWAY']}/auth/dev-login", timeout=5)
         assert r.status_code == 200 and "Polku Valmennus Oy" in r.text
         if stop_signal == signal.SIGHUP:
