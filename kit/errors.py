@@ -172,7 +172,9 @@ def install_problem_handlers(app: FastAPI) -> None:
                 detail="the body is not valid JSON",
                 errors=[FieldError(field="body", message="is not valid JSON")])
         if not _json_sent(request) and any(
-                tuple(e.get("loc", ()))[:1] == ("body",) for e in exc.errors()):
+                tuple(e.get("loc", ())) == ("body",) for e in exc.errors()):
+            # a JSON body was expected as a whole and something else was declared (a form's
+            # own fields are named below "body" and stay 422s)
             return problem_response(
                 request, status=415, title="Unsupported Media Type",
                 detail="send the body as application/json",

@@ -120,3 +120,34 @@ def test_a_generated_request_id_is_never_refused_downstream() -> None:
     from kit.middleware import HETU_SHAPED, new_request_id
 
     assert not any(HETU_SHAPED.search(new_request_id()) for _ in range(5_000))
+
+
+async def test_a_body_that_is_not_json_is_400_and_one_sent_as_another_type_is_415() -> None:
+    async with client() as c:
+        broken = await c.post("/things", content=b'{"name": "x", ',
+                              headers={"content-type": "application/json"})
+        form = await c.post("/things", content=b"name=ok&count=1",
+                            headers={"content-type": "application/x-www-form-urlencoded"})
+        fine = await c.post("/things", content=b'{"name": "ok", "count": 1}',
+                            headers={"content-type": "application/merge-patch+json"})
+    assert broken.status_code == 400 and broken.json()["errors"][0]["field"] == "body"
+    assert form.status_code == 415
+    assert form.headers["content-type"] == "application/problem+json"
+    assert fine.status_code == 200
+
+
+async def test_form_fields_stay_422_naming_the_field() -> None:
+    from typing import Annotated
+
+    from fastapi import Form
+
+    app = make_app()
+
+    @app.post("/form")
+    async def form(name: Annotated[str, Form()]) -> dict[str, str]:
+        return {"name": name}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://t") as c:
+        r = await c.post("/form", data={"other": "x"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
