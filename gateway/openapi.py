@@ -103,13 +103,19 @@ def merge(base: dict[str, Any], documents: dict[str, dict[str, Any]]) -> dict[st
             responses[name] = {"description": description, "content": {
                 "application/problem+json": {
                     "schema": {"$ref": "#/components/schemas/ProblemDetail"}}}}
-        for item in out["paths"].values():
+        for path, item in out["paths"].items():
             for method in METHODS:
                 op = item.get(method)
-                if isinstance(op, dict) and op.get("x-seteli-service"):
-                    for status, (name, _) in GATEWAY_RESPONSES.items():
-                        op.setdefault("responses", {}).setdefault(
-                            status, {"$ref": f"#/components/responses/{name}"})
+                if not isinstance(op, dict):
+                    continue
+                if op.get("x-seteli-service"):
+                    statuses = list(GATEWAY_RESPONSES)
+                else:  # the gateway's own: /auth/* is rate-limited, every body is bounded
+                    statuses = (["429"] if path.startswith("/auth/") else []) + (
+                        ["413"] if "requestBody" in op else [])
+                for status in statuses:
+                    op.setdefault("responses", {}).setdefault(
+                        status, {"$ref": f"#/components/responses/{GATEWAY_RESPONSES[status][0]}"})
     out["tags"] = list(tags.values())
     for name, schema in schemas.items():
         # generators name their types by title: one title per schema, and no two alike
