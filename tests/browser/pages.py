@@ -63,8 +63,10 @@ class Pages:
         """The page now shown passes every check; a screenshot is kept."""
         page = self.page
         expected = lang or self.lang
-        html = page.content()
+        # a form sent without JavaScript may still be loading its answer: audit the page loaded
+        page.wait_for_load_state("load")
         assert page.locator("html").get_attribute("lang") == expected, (step, page.url)
+        html = page.content()
         assert not self.csp_errors, self.csp_errors
         if screenshot:
             page.screenshot(path=str(SCREENSHOTS / f"{self.name}-{step}.png"), full_page=True)
