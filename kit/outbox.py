@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 import structlog
@@ -167,19 +169,47 @@ class OutboxRelay:
             log.warning("stream_provisioning_failed", error=repr(exc))
 
     async def publish_pending(self, js: JetStreamContext) -> tuple[int, bool]:
-        """Publish one batch. Returns (published, batch_was_full)."""
+        """Publish one batch. Returns (published, batch_was_full).
+
+        Several replicas of a service share one outbox: on PostgreSQL a batch is read,
+        published and marked under a transaction-scoped advisory lock of the service's outbox,
+        so one relay at a time publishes (in sequence order) and a row is never published by
+        two relays at once; the lock goes with the transaction, also when a replica dies.
+        SQLite is one process: no lock needed."""
+        if self.db.sqlite:
+            async with self.db.reader() as s:
+                rows = await self._unpublished(s)
+            if not rows:
+                return 0, False
+            async with self.db.session() as s:
+                return await self._publish(js, s, rows)
+        async with self.db.session() as s:
+            await s.execute(select(func.pg_advisory_xact_lock(func.hashtext(self._lock_name))))
+            rows = await self._unpublished(s)
+            if not rows:
+                await s.rollback()
+                return 0, False
+            return await self._publish(js, s, rows)
+
+    @property
+    def _lock_name(self) -> str:
+        return f"seteli.outbox:{self.service}:{self.db.schema or ''}"
+
+    async def _unpublished(self, s: AsyncSession) -> Sequence[Any]:
         outbox = self.plumbing.outbox
-        async with self.db.reader() as s:
-            rows = (
-                await s.execute(
-                    select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.payload)
-                    .where(outbox.c.published_at.is_(None))
-                    .order_by(outbox.c.seq)
-                    .limit(self.batch)
-                )
-            ).all()
-        if not rows:
-            return 0, False
+        return (
+            await s.execute(
+                select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.payload)
+                .where(outbox.c.published_at.is_(None))
+                .order_by(outbox.c.seq)
+                .limit(self.batch)
+            )
+        ).all()
+
+    async def _publish(self, js: JetStreamContext, s: AsyncSession,
+                       rows: Sequence[Any]) -> tuple[int, bool]:
+        """Publish ``rows`` and mark those acknowledged in ``s``, then commit."""
+        outbox = self.plumbing.outbox
         # Pipelined: all publishes go out on the one connection in order; acks come back async.
         results = await asyncio.gather(
             *(
@@ -196,11 +226,11 @@ class OutboxRelay:
             if not isinstance(res, BaseException)
         ]
         if done:
-            async with self.db.session() as s:
-                await s.execute(
-                    update(outbox).where(outbox.c.seq.in_(done)).values(published_at=datetime.now(UTC))
-                )
-                await s.commit()
+            await s.execute(
+                update(outbox).where(outbox.c.seq.in_(done)).values(published_at=datetime.now(UTC))
+            )
+        await s.commit()
+        if done:
             metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(done))
         errors = [res for res in results if isinstance(res, BaseException)]
         if errors:
