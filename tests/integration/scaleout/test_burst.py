@@ -72,7 +72,8 @@ async def test_burst_while_a_node_is_killed(cluster: NatsCluster, tmp_path: Path
             async def all_applied() -> bool:
                 return (await probe.counts(consumer.state.runtime.db))["recorded"] >= EVENTS
 
-            await eventually(all_applied, timeout=120, interval=0.5, what="every event applied downstream")
+            await eventually(all_applied, timeout=120, interval=0.5,
+                             what="every event applied downstream")
             counts = await probe.counts(consumer.state.runtime.db)
             assert counts["recorded"] == counts["inbox"] == EVENTS  # 0 missing
             assert applied() - applied_before == EVENTS  # 0 applied twice
