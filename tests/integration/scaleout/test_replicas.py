@@ -1,0 +1,157 @@
+"""Two instances of the voucher service on one PostgreSQL database and one broker behave as
+one: the budget race split across both still issues exactly the budget, a periodic job runs
+once per period across both, and an instance SIGKILLed mid-run loses nothing (the other's relay
+publishes what it committed)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy import func, select
+
+from kit import metrics
+from kit.jobs import claim_scope
+from services.registry.main import create_app as registry_app
+from services.registry.settings import Settings as RegistrySettings
+from services.voucher.main import create_app as voucher_app
+from services.voucher.models import plumbing
+from services.voucher.settings import Settings as VoucherSettings
+from tests.integration.registry.conftest import Registry
+from tests.integration.voucher.conftest import Market
+from tests.processes import ServiceProcess
+from tests.support import DbFactory, DbTarget, eventually, running, service_settings
+
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("TEST_POSTGRES_URL"),
+    reason="TEST_POSTGRES_URL is not set: replicas share a PostgreSQL database")
+
+INTERVAL = 0.3  # the voucher deadlines job's period under test
+
+
+@dataclass
+class Pair:
+    a: Market
+    b: Market
+    target: DbTarget
+    nats_url: str
+
+
+@pytest.fixture
+async def pair(tmp_path: Path, clean_nats: str) -> AsyncIterator[Pair]:
+    dbs = DbFactory("postgresql", tmp_path)
+    target = dbs.new("voucher")
+    reg_settings = service_settings(RegistrySettings, dbs.new("registry"), clean_nats)
+    settings = service_settings(VoucherSettings, target, clean_nats,
+                                lifecycle_interval_seconds=INTERVAL)
+    reg = registry_app(reg_settings)
+    a, b = voucher_app(settings), voucher_app(settings)
+    try:
+        async with running(reg) as r, running(a) as ca, running(b) as cb:
+            registry = Registry(r, reg, clean_nats, reg_settings.principal_secret)
+            pair = Pair(Market(ca, a, registry, settings), Market(cb, b, registry, settings),
+                        target, clean_nats)
+            await pair.a.catalogue()
+            yield pair
+    finally:
+        await dbs.cleanup()
+
+
+async def test_budget_race_split_across_two_instances(pair: Pair) -> None:
+    value = 1_000
+    budget = await pair.a.open_budget(("region", 100 * value))
+    answers = await asyncio.gather(*(
+        (pair.a if i % 2 else pair.b).issue(budget["id"], value=value) for i in range(500)))
+    statuses = [r.status_code for r in answers]
+    assert statuses.count(201) == 100 and statuses.count(409) == 400, sorted(set(statuses))
+    by_a = sum(1 for i, r in enumerate(answers) if i % 2 and r.status_code == 201)
+    assert 0 < by_a < 100  # both instances issued some
+    assert await pair.b.count("voucher") == 100
+    dp, cp, dpo, cpo = await pair.b.ledger_totals()
+    assert dp == cp and dpo == cpo
+
+
+async def test_a_periodic_job_runs_once_per_period_across_both(pair: Pair) -> None:
+    runs = metrics.JOB_RUNS.labels("voucher", "voucher-deadlines")
+    keys = plumbing.idempotency
+    scope = claim_scope("voucher-deadlines")
+
+    async def claims() -> list[dict[str, object]]:
+        async with pair.a.db.reader() as s:
+            rows = (await s.execute(select(keys.c.body).where(keys.c.scope == scope))).all()
+        return [orjson.loads(r.body) for r in rows]
+
+    await eventually(claims, what="a first period claimed")
+    before_runs, before = runs._value.get(), len(await claims())
+
+    async def enough() -> bool:
+        return len(await claims()) >= before + 8
+
+    await eventually(enough, timeout=20, what="eight more periods")
+    await asyncio.sleep(INTERVAL / 3)  # between two periods: no run under way
+    done = await claims()
+    assert runs._value.get() - before_runs == len(done) - before  # one run per claimed period
+    periods = [c["period"] for c in done]
+    assert len(periods) == len(set(periods))
+    assert len({c["instance"] for c in done}) == 2  # both took turns: either can run it
+
+
+async def test_an_instance_killed_mid_run_loses_nothing(pair: Pair, tmp_path: Path) -> None:
+    env = {**pair.target.env("VOUCHER"), "NATS_URL": pair.nats_url,
+           "VOUCHER_LOG_LEVEL": "WARNING", "VOUCHER_OUTBOX_POLL_SECONDS": "0.1"}
+    killed = ServiceProcess("services.voucher.main:app", env, tmp_path / "voucher.log").start()
+    budget = await pair.b.open_budget(("region", 1_000 * 1_000))
+    created: list[str] = []
+    try:
+        async with httpx.AsyncClient(base_url=killed.url, timeout=10) as c:
+            async def issue(i: int) -> None:
+                body = {"budget_id": budget["id"], "value_cents": 1_000,
+                        "holder": {"kind": "person", "henkilotunnus": "010280-952L"},
+                        "home_municipality": "837", "languages": ["fi"], "remote_suits": True,
+                        "profile": {"unemployment": "from_3_to_12_months",
+                                    "education": "basic", "earlier_services": "none"}}
+                try:
+                    r = await c.post("/vouchers", json=body, headers=pair.b.admin())
+                except httpx.HTTPError:
+                    return  # died under the request: nothing promised
+                if r.status_code == 201:
+                    created.append(r.json()["id"])
+
+            tasks = [asyncio.create_task(issue(i)) for i in range(200)]
+
+            async def some() -> bool:
+                return len(created) >= 30
+
+            await eventually(some, timeout=30, what="vouchers issued on the doomed instance")
+            killed.sigkill()
+            await asyncio.gather(*tasks)
+    finally:
+        killed.stop()
+    outbox = plumbing.outbox
+
+    async def published() -> bool:
+        async with pair.b.db.reader() as s:
+            return (await s.scalar(select(func.count()).select_from(outbox).where(
+                outbox.c.published_at.is_(None)))) == 0
+
+    await eventually(published, timeout=30, what="the survivor published the dead one's events")
+    vouchers = await pair.b.client.get("/vouchers", params={"limit": 200},
+                                       headers=pair.b.admin())
+    assert vouchers.status_code == 200
+    kept = {v["id"] for v in vouchers.json()["items"]}
+    assert set(created) <= kept  # every answered issue is there
+    import nats
+    nc = await nats.connect(pair.nats_url)
+    try:
+        stream = await nc.jetstream().stream_info("VOUCHER")
+    finally:
+        await nc.close()
+    async with pair.b.db.reader() as s:
+        events = await s.scalar(select(func.count()).select_from(outbox))
+    assert stream.state.messages == events  # each committed event once on the stream
