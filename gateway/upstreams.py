@@ -2,14 +2,20 @@
 
 Three interchangeable clients (our own HTTP/1.1 client on httptools, aiohttp, httpx);
 ``bench/gateway_hop.py`` measures them side by side and the default is the fastest. Only
-idempotent methods are retried (once, on a connection failure); a timeout is a 504 and an
+idempotent methods are retried (on a connection failure); a timeout is a 504 and an
 unreachable service a 502, both problem+json (written by ``gateway.proxy``), never a hang.
+
+A service may run as several instances (``GATEWAY_VOUCHER_URL=http://a:8002,http://b:8002``):
+requests go round robin over them (:class:`Instances`), and an instance whose connection failed
+is skipped for ``GATEWAY_UPSTREAM_DOWN_SECONDS``; an idempotent request is retried on the next
+instance. Behind a Kubernetes Service there is one URL and the Service balances.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 import aiohttp
@@ -135,11 +141,49 @@ def make_client(kind: str, *, timeout: float, connect_timeout: float, pool_size:
                          keepalive_seconds=keepalive_seconds)
 
 
-class Upstreams:
-    """The services' base URLs and the one pooled client to them."""
+class Instances:
+    """The base URLs of one service's instances: round robin over those not marked down (when
+    every one is marked down, they are tried in turn all the same)."""
 
-    def __init__(self, urls: Mapping[str, str], client: Client) -> None:
-        self.urls = dict(urls)
+    def __init__(self, urls: Sequence[str], *, down_seconds: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if not urls:
+            raise ValueError("a service needs at least one URL")
+        self.urls = [u.rstrip("/") for u in urls]
+        self.down_seconds = down_seconds
+        self.clock = clock
+        self._next = 0
+        self._down_until: dict[str, float] = {}
+
+    def pick(self) -> str:
+        now = self.clock()
+        n = len(self.urls)
+        for k in range(n):
+            i = (self._next + k) % n
+            if self._down_until.get(self.urls[i], 0.0) <= now:
+                self._next = (i + 1) % n
+                return self.urls[i]
+        url = self.urls[self._next]
+        self._next = (self._next + 1) % n
+        return url
+
+    def mark_down(self, url: str) -> None:
+        self._down_until[url] = self.clock() + self.down_seconds
+
+    def up(self) -> list[str]:
+        now = self.clock()
+        return [u for u in self.urls if self._down_until.get(u, 0.0) <= now]
+
+
+class Upstreams:
+    """The services' instances and the one pooled client to them."""
+
+    def __init__(self, urls: Mapping[str, str | Sequence[str]], client: Client, *,
+                 down_seconds: float = 5.0) -> None:
+        self.instances = {
+            name: Instances(split_urls(u) if isinstance(u, str) else u,
+                            down_seconds=down_seconds)
+            for name, u in urls.items()}
         self.client = client
 
     async def close(self) -> None:
@@ -147,18 +191,26 @@ class Upstreams:
 
     async def send(self, service: str, method: str, path: str, query: str, body: bytes,
                    headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
-        """One request to ``service``; idempotent methods are tried once more when the
-        connection fails (never after a timeout: the service may still be working on it)."""
-        url = self.urls[service] + path
-        attempts = 2 if method in IDEMPOTENT else 1
+        """One request to an instance of ``service``; an instance whose connection fails is
+        marked down, and idempotent methods are tried again on the next one (never after a
+        timeout: the service may still be working on it)."""
+        instances = self.instances[service]
+        attempts = max(2, len(instances.urls)) if method in IDEMPOTENT else 1
         for attempt in range(attempts):
+            base = instances.pick()
             try:
-                return await self.client.send(method, url, query, body, headers)
+                return await self.client.send(method, base + path, query, body, headers)
             except UpstreamUnreachable:
+                instances.mark_down(base)
                 if attempt + 1 >= attempts:
                     raise
                 await asyncio.sleep(0.05)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def split_urls(value: str) -> list[str]:
+    """``http://a:8002,http://b:8002`` → the base URLs of a service's instances."""
+    return [u.strip().rstrip("/") for u in value.split(",") if u.strip()]
 
 
 def response_headers(upstream: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:

@@ -1,0 +1,77 @@
+"""The gateway balancing between several instances of a service: round robin, an instance
+whose connection failed skipped for a while, idempotent requests retried on the next one."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.settings import Settings
+from gateway.upstreams import Instances, Upstreams, UpstreamUnreachable
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FakeClient:
+    """Answers with the instance's base URL; instances in ``dead`` refuse connections."""
+
+    def __init__(self, dead: set[str] | None = None) -> None:
+        self.dead = dead or set()
+        self.calls: list[str] = []
+
+    async def send(self, method: str, url: str, params: str, body: bytes,
+                   headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
+        base = url.rsplit("/vouchers", 1)[0]
+        self.calls.append(base)
+        if base in self.dead:
+            raise UpstreamUnreachable(base)
+        return 200, [], base.encode()
+
+    async def close(self) -> None:
+        pass
+
+
+def test_round_robin_skips_an_instance_marked_down_until_its_time_is_up() -> None:
+    clock = Clock()
+    pool = Instances(["http://a/", "http://b", "http://c"], down_seconds=5, clock=clock)
+    assert [pool.pick() for _ in range(4)] == ["http://a", "http://b", "http://c", "http://a"]
+    pool.mark_down("http://c")
+    assert [pool.pick() for _ in range(4)] == ["http://b", "http://a", "http://b", "http://a"]
+    assert pool.up() == ["http://a", "http://b"]
+    clock.now += 5
+    assert sorted(pool.pick() for _ in range(3)) == ["http://a", "http://b", "http://c"]
+    for url in pool.urls:
+        pool.mark_down(url)
+    assert sorted(pool.pick() for _ in range(3)) == ["http://a", "http://b", "http://c"]  # all down
+
+
+async def test_requests_spread_over_instances_and_avoid_a_dead_one() -> None:
+    client = FakeClient(dead={"http://b"})
+    ups = Upstreams({"voucher": "http://a, http://b,http://c"}, client)
+    answers = [(await ups.send("voucher", "GET", "/vouchers", "", b"", {}))[2]
+               for _ in range(6)]
+    assert set(answers) == {b"http://a", b"http://c"}  # GET to b retried on the next one
+    assert client.calls.count("http://b") == 1  # then skipped
+    assert abs(answers.count(b"http://a") - answers.count(b"http://c")) <= 1
+
+
+async def test_a_write_is_not_retried_on_another_instance() -> None:
+    client = FakeClient(dead={"http://a"})
+    ups = Upstreams({"voucher": ["http://a", "http://b"]}, client)
+    with pytest.raises(UpstreamUnreachable):
+        await ups.send("voucher", "POST", "/vouchers", "", b"{}", {})
+    assert client.calls == ["http://a"]  # a POST may have reached it: not sent twice
+    assert (await ups.send("voucher", "POST", "/vouchers", "", b"{}", {}))[2] == b"http://b"
+
+
+def test_settings_take_several_instances_of_a_service() -> None:
+    s = Settings(voucher_url="http://v1:8002, http://v2:8002/")
+    assert s.instances()["voucher"] == ["http://v1:8002", "http://v2:8002"]
+    assert s.instances()["registry"] == ["http://127.0.0.1:8001"]
+    with pytest.raises(ValueError, match="names no instance"):
+        Settings(matching_url=" , ")
