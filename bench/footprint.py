@@ -73,7 +73,8 @@ def main() -> None:
         print(f"{machine()}, load average {os.getloadavg()[0]:.1f}, "
               f"{'PostgreSQL' if pg else 'SQLite'}; POST /api/v1/providers through the "
               f"gateway, {args.concurrency} clients, {args.seconds:.0f} s: {requests} requests, "
-              f"{result['req_per_s']:.0f} req/s ({result['errors']} errors), p50 {result['p50_ms']:.1f} ms, "
+              f"{result['req_per_s']:.0f} req/s ({result['errors']} errors), "
+              f"p50 {result['p50_ms']:.1f} ms, "
               f"p99 {result['p99_ms']:.1f} ms")
         print("| part | RSS at rest MiB | RSS after load MiB | CPU ms per request |")
         print("|---|---:|---:|---:|")
