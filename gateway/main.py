@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             pool_size=settings.upstream_pool_size,
             keepalive_seconds=settings.upstream_keepalive_seconds),
             down_seconds=settings.upstream_down_seconds)
+        gate.upstreams.start_health_checks(settings.upstream_health_seconds)
         gate.http = httpx.AsyncClient(timeout=5.0)
         if settings.dev_mode:
             log.warning("dev_mode_on", detail="demo login and /auth/dev-token are served "

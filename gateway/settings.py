@@ -80,6 +80,9 @@ class Settings(CommonSettings, PersonKeySettings):
     upstream_down_seconds: float = Field(
         default=5.0, gt=0, description="an instance whose connection failed is skipped this "
         "long (round robin goes on over the others)")
+    upstream_health_seconds: float = Field(
+        default=2.0, gt=0, description="how often each instance of a service that has several "
+        "is asked for /readyz (one that is not ready is skipped)")
     upstream_timeout_seconds: float = 10.0
     upstream_connect_timeout_seconds: float = 2.0
     upstream_pool_size: int = 200

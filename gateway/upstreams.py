@@ -6,14 +6,17 @@ idempotent methods are retried (on a connection failure); a timeout is a 504 and
 unreachable service a 502, both problem+json (written by ``gateway.proxy``), never a hang.
 
 A service may run as several instances (``GATEWAY_VOUCHER_URL=http://a:8002,http://b:8002``):
-requests go round robin over them (:class:`Instances`), and an instance whose connection failed
-is skipped for ``GATEWAY_UPSTREAM_DOWN_SECONDS``; an idempotent request is retried on the next
-instance. Behind a Kubernetes Service there is one URL and the Service balances.
+requests go round robin over them (:class:`Instances`). An instance whose connection failed
+is skipped for ``GATEWAY_UPSTREAM_DOWN_SECONDS`` (an idempotent request is retried on the next
+one), and every ``GATEWAY_UPSTREAM_HEALTH_SECONDS`` each instance's ``/readyz`` is asked: one
+that does not answer 200 is skipped until it does. Behind a Kubernetes Service there is one URL
+and the Service balances.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
@@ -154,13 +157,17 @@ class Instances:
         self.clock = clock
         self._next = 0
         self._down_until: dict[str, float] = {}
+        self._unready: set[str] = set()
+
+    def _usable(self, url: str, now: float) -> bool:
+        return url not in self._unready and self._down_until.get(url, 0.0) <= now
 
     def pick(self) -> str:
         now = self.clock()
         n = len(self.urls)
         for k in range(n):
             i = (self._next + k) % n
-            if self._down_until.get(self.urls[i], 0.0) <= now:
+            if self._usable(self.urls[i], now):
                 self._next = (i + 1) % n
                 return self.urls[i]
         url = self.urls[self._next]
@@ -168,11 +175,19 @@ class Instances:
         return url
 
     def mark_down(self, url: str) -> None:
+        """Its connection failed: skipped for ``down_seconds``."""
         self._down_until[url] = self.clock() + self.down_seconds
+
+    def set_ready(self, url: str, ready: bool) -> None:
+        """What its ``/readyz`` said: an instance that is not ready is skipped until it is."""
+        if ready:
+            self._unready.discard(url)
+        else:
+            self._unready.add(url)
 
     def up(self) -> list[str]:
         now = self.clock()
-        return [u for u in self.urls if self._down_until.get(u, 0.0) <= now]
+        return [u for u in self.urls if self._usable(u, now)]
 
 
 class Upstreams:
@@ -185,8 +200,34 @@ class Upstreams:
                             down_seconds=down_seconds)
             for name, u in urls.items()}
         self.client = client
+        self._health: asyncio.Task[None] | None = None
+
+    def start_health_checks(self, interval: float) -> None:
+        """Ask every instance of the services that have several for ``/readyz`` every
+        ``interval`` seconds (a service with one instance has nothing to choose from)."""
+        self._health = asyncio.create_task(self._check_health(interval), name="upstream-health")
+
+    async def _check_health(self, interval: float) -> None:
+        while True:
+            await asyncio.gather(*(self._check(pool, url)
+                                   for pool in self.instances.values() if len(pool.urls) > 1
+                                   for url in pool.urls))
+            await asyncio.sleep(interval)
+
+    async def _check(self, pool: Instances, url: str) -> None:
+        try:
+            status, _, _ = await asyncio.wait_for(
+                self.client.send("GET", url + "/readyz", "", b"", {}), 2.0)
+            ready = status == 200
+        except Exception:  # unreachable, timed out: not ready
+            ready = False
+        pool.set_ready(url, ready)
 
     async def close(self) -> None:
+        if self._health is not None:
+            self._health.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._health
         await self.client.close()
 
     async def send(self, service: str, method: str, path: str, query: str, body: bytes,

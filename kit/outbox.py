@@ -168,6 +168,21 @@ class OutboxRelay:
         except Exception as exc:
             log.warning("stream_provisioning_failed", error=repr(exc))
 
+    async def _send(self, js: JetStreamContext,
+                    rows: Sequence[Any]) -> list[BaseException | None]:
+        """Publish ``rows`` in order: for each, ``None`` once JetStream has it, or the error."""
+        # Pipelined: all publishes go out on the one connection in order; acks come back async.
+        results = await asyncio.gather(
+            *(
+                js.publish(
+                    r.subject, r.payload.encode(), headers={"Nats-Msg-Id": r.event_id}, timeout=5
+                )
+                for r in rows
+            ),
+            return_exceptions=True,
+        )
+        return [r if isinstance(r, BaseException) else None for r in results]
+
     async def publish_pending(self, js: JetStreamContext) -> tuple[int, bool]:
         """Publish one batch. Returns (published, batch_was_full).
 
@@ -181,15 +196,17 @@ class OutboxRelay:
                 rows = await self._unpublished(s)
             if not rows:
                 return 0, False
+            results = await self._send(js, rows)
             async with self.db.session() as s:
-                return await self._publish(js, s, rows)
+                return await self._mark(s, rows, results)
         async with self.db.session() as s:
             await s.execute(select(func.pg_advisory_xact_lock(func.hashtext(self._lock_name))))
             rows = await self._unpublished(s)
             if not rows:
                 await s.rollback()
                 return 0, False
-            return await self._publish(js, s, rows)
+            results = await self._send(js, rows)
+            return await self._mark(s, rows, results)
 
     @property
     def _lock_name(self) -> str:
@@ -206,25 +223,11 @@ class OutboxRelay:
             )
         ).all()
 
-    async def _publish(self, js: JetStreamContext, s: AsyncSession,
-                       rows: Sequence[Any]) -> tuple[int, bool]:
-        """Publish ``rows`` and mark those acknowledged in ``s``, then commit."""
+    async def _mark(self, s: AsyncSession, rows: Sequence[Any],
+                    results: list[BaseException | None]) -> tuple[int, bool]:
+        """Mark the rows JetStream acknowledged as sent, in ``s``, and commit."""
         outbox = self.plumbing.outbox
-        # Pipelined: all publishes go out on the one connection in order; acks come back async.
-        results = await asyncio.gather(
-            *(
-                js.publish(
-                    r.subject, r.payload.encode(), headers={"Nats-Msg-Id": r.event_id}, timeout=5
-                )
-                for r in rows
-            ),
-            return_exceptions=True,
-        )
-        done = [
-            r.seq
-            for r, res in zip(rows, results, strict=True)
-            if not isinstance(res, BaseException)
-        ]
+        done = [r.seq for r, res in zip(rows, results, strict=True) if res is None]
         if done:
             await s.execute(
                 update(outbox).where(outbox.c.seq.in_(done)).values(published_at=datetime.now(UTC))
@@ -232,7 +235,7 @@ class OutboxRelay:
         await s.commit()
         if done:
             metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(done))
-        errors = [res for res in results if isinstance(res, BaseException)]
+        errors = [res for res in results if res is not None]
         if errors:
             raise errors[0]
         return len(done), len(rows) == self.batch

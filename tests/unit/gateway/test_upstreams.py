@@ -3,6 +3,8 @@ whose connection failed skipped for a while, idempotent requests retried on the 
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from gateway.settings import Settings
@@ -27,7 +29,7 @@ class FakeClient:
     async def send(self, method: str, url: str, params: str, body: bytes,
                    headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
         base = url.rsplit("/vouchers", 1)[0]
-        self.calls.append(base)
+        self.calls.append(url if url.endswith("/readyz") else base)
         if base in self.dead:
             raise UpstreamUnreachable(base)
         return 200, [], base.encode()
@@ -75,3 +77,36 @@ def test_settings_take_several_instances_of_a_service() -> None:
     assert s.instances()["registry"] == ["http://127.0.0.1:8001"]
     with pytest.raises(ValueError, match="names no instance"):
         Settings(matching_url=" , ")
+
+
+class ReadyzClient(FakeClient):
+    """``/readyz`` answers 503 on the instances in ``unready``."""
+
+    def __init__(self, unready: set[str]) -> None:
+        super().__init__()
+        self.unready = unready
+
+    async def send(self, method: str, url: str, params: str, body: bytes,
+                   headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
+        if url.endswith("/readyz"):
+            return (503 if url.removesuffix("/readyz") in self.unready else 200), [], b""
+        return await super().send(method, url, params, body, headers)
+
+
+async def test_an_instance_that_is_not_ready_is_skipped_until_it_is() -> None:
+    client = ReadyzClient(unready={"http://b"})
+    ups = Upstreams({"voucher": "http://a,http://b", "registry": "http://r"}, client)
+    ups.start_health_checks(0.01)
+    try:
+        await asyncio.sleep(0.05)
+        answers = {(await ups.send("voucher", "POST", "/vouchers", "", b"", {}))[2]
+                   for _ in range(4)}
+        assert answers == {b"http://a"}  # even a write, which is never retried
+        assert "http://r/readyz" not in client.calls  # one instance: nothing to choose
+        client.unready.clear()
+        await asyncio.sleep(0.05)
+        answers = {(await ups.send("voucher", "POST", "/vouchers", "", b"", {}))[2]
+                   for _ in range(4)}
+        assert answers == {b"http://a", b"http://b"}
+    finally:
+        await ups.close()
