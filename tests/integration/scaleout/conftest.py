@@ -4,47 +4,14 @@ three replicas."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 import nats
 import pytest
 
 from contracts.events import STREAMS
-from kit.broker import ensure_streams
 from kit.natsserver import NatsCluster
-
-
-async def cluster_ready(url: str, timeout: float = 30.0) -> None:
-    """Wait (bounded) until the cluster has a JetStream leader and takes R3 streams."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    last: Exception | None = None
-    while loop.time() < deadline:
-        try:
-            nc = await nats.connect(servers=url.split(","), connect_timeout=2)
-            try:
-                await ensure_streams(nc.jetstream(timeout=5), replicas=3)
-                return
-            finally:
-                await nc.close()
-        except Exception as exc:  # no meta leader yet
-            last = exc
-            await asyncio.sleep(0.25)
-    raise AssertionError(f"cluster not ready in {timeout}s: {last!r}")
-
-
-async def stream_state(url: str, stream: str) -> tuple[int, str, list[tuple[str, bool]]]:
-    """(messages, leader's server name, [(replica, current)]) of ``stream``."""
-    nc = await nats.connect(servers=url.split(","), connect_timeout=2)
-    try:
-        info = await nc.jetstream(timeout=5).stream_info(stream)
-        cluster = info.cluster
-        assert cluster is not None and cluster.leader
-        replicas = [(r.name, bool(r.current)) for r in cluster.replicas or []]
-        return int(info.state.messages), cluster.leader, replicas
-    finally:
-        await nc.close()
+from tests.integration.scaleout.support import cluster_ready
 
 
 @pytest.fixture(scope="package")
