@@ -48,7 +48,12 @@ class UpstreamTimeout(Exception):
 
 
 class UpstreamUnreachable(Exception):
-    pass
+    """No answer from the service. ``sent``: the request may have reached it (after a refused
+    connection nothing was sent, and any request can be tried on another instance)."""
+
+    def __init__(self, message: str = "", *, sent: bool = True) -> None:
+        super().__init__(message)
+        self.sent = sent
 
 
 class Client(Protocol):
@@ -71,7 +76,7 @@ class H1Upstream:
         except RequestTimeout as exc:
             raise UpstreamTimeout from exc
         except ConnectionFailed as exc:
-            raise UpstreamUnreachable from exc
+            raise UpstreamUnreachable(str(exc), sent=exc.sent) from exc
 
     async def close(self) -> None:
         await self.client.close()
@@ -99,8 +104,10 @@ class AiohttpClient:
                 return r.status, list(r.headers.items()), content
         except TimeoutError as exc:
             raise UpstreamTimeout from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise UpstreamUnreachable(str(exc), sent=False) from exc
         except aiohttp.ClientError as exc:
-            raise UpstreamUnreachable from exc
+            raise UpstreamUnreachable(str(exc)) from exc
 
     async def close(self) -> None:
         await self.session.close()
@@ -122,8 +129,10 @@ class HttpxClient:
             r = await self.client.request(method, full, content=body, headers=headers)
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout from exc
+        except httpx.ConnectError as exc:
+            raise UpstreamUnreachable(str(exc), sent=False) from exc
         except httpx.TransportError as exc:
-            raise UpstreamUnreachable from exc
+            raise UpstreamUnreachable(str(exc)) from exc
         # httpx has decoded a compressed body: its encoding no longer applies
         return (r.status_code, [(k, v) for k, v in r.headers.multi_items()
                                 if k.lower() != "content-encoding"], r.content)
@@ -233,17 +242,18 @@ class Upstreams:
     async def send(self, service: str, method: str, path: str, query: str, body: bytes,
                    headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
         """One request to an instance of ``service``; an instance whose connection fails is
-        marked down, and idempotent methods are tried again on the next one (never after a
-        timeout: the service may still be working on it)."""
+        marked down, and the request is tried again on the next one when that is safe: an
+        idempotent method, or any request that was never sent (the connection was refused).
+        Never after a timeout: the service may still be working on it."""
         instances = self.instances[service]
-        attempts = max(2, len(instances.urls)) if method in IDEMPOTENT else 1
+        attempts = max(2, len(instances.urls))
         for attempt in range(attempts):
             base = instances.pick()
             try:
                 return await self.client.send(method, base + path, query, body, headers)
-            except UpstreamUnreachable:
+            except UpstreamUnreachable as exc:
                 instances.mark_down(base)
-                if attempt + 1 >= attempts:
+                if attempt + 1 >= attempts or (exc.sent and method not in IDEMPOTENT):
                     raise
                 await asyncio.sleep(0.05)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -20,10 +20,12 @@ class Clock:
 
 
 class FakeClient:
-    """Answers with the instance's base URL; instances in ``dead`` refuse connections."""
+    """Answers with the instance's base URL; instances in ``dead`` fail (after the request
+    was sent, unless ``refused``: then the connection was refused and nothing was sent)."""
 
-    def __init__(self, dead: set[str] | None = None) -> None:
+    def __init__(self, dead: set[str] | None = None, *, refused: bool = False) -> None:
         self.dead = dead or set()
+        self.refused = refused
         self.calls: list[str] = []
 
     async def send(self, method: str, url: str, params: str, body: bytes,
@@ -31,7 +33,7 @@ class FakeClient:
         base = url.rsplit("/vouchers", 1)[0]
         self.calls.append(url if url.endswith("/readyz") else base)
         if base in self.dead:
-            raise UpstreamUnreachable(base)
+            raise UpstreamUnreachable(base, sent=not self.refused)
         return 200, [], base.encode()
 
     async def close(self) -> None:
@@ -62,13 +64,20 @@ async def test_requests_spread_over_instances_and_avoid_a_dead_one() -> None:
     assert abs(answers.count(b"http://a") - answers.count(b"http://c")) <= 1
 
 
-async def test_a_write_is_not_retried_on_another_instance() -> None:
+async def test_a_write_that_may_have_arrived_is_not_sent_again() -> None:
     client = FakeClient(dead={"http://a"})
     ups = Upstreams({"voucher": ["http://a", "http://b"]}, client)
     with pytest.raises(UpstreamUnreachable):
         await ups.send("voucher", "POST", "/vouchers", "", b"{}", {})
     assert client.calls == ["http://a"]  # a POST may have reached it: not sent twice
     assert (await ups.send("voucher", "POST", "/vouchers", "", b"{}", {}))[2] == b"http://b"
+
+
+async def test_a_write_whose_connection_was_refused_goes_to_the_next_instance() -> None:
+    client = FakeClient(dead={"http://a"}, refused=True)
+    ups = Upstreams({"voucher": ["http://a", "http://b"]}, client)
+    assert (await ups.send("voucher", "POST", "/vouchers", "", b"{}", {}))[2] == b"http://b"
+    assert client.calls == ["http://a", "http://b"]
 
 
 def test_settings_take_several_instances_of_a_service() -> None:
