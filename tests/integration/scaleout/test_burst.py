@@ -17,7 +17,7 @@ from kit.orm import new_metadata
 from kit.outbox import OutboxRelay, add_events
 from kit.tables import plumbing_tables
 from tests import probe
-from tests.integration.scaleout.conftest import stream_state
+from tests.integration.scaleout.support import stream_state
 from tests.support import database_of, eventually, running, service_settings, sqlite_target
 
 EVENTS = 10_000
