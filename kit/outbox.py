@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 import structlog
@@ -166,20 +168,9 @@ class OutboxRelay:
         except Exception as exc:
             log.warning("stream_provisioning_failed", error=repr(exc))
 
-    async def publish_pending(self, js: JetStreamContext) -> tuple[int, bool]:
-        """Publish one batch. Returns (published, batch_was_full)."""
-        outbox = self.plumbing.outbox
-        async with self.db.reader() as s:
-            rows = (
-                await s.execute(
-                    select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.payload)
-                    .where(outbox.c.published_at.is_(None))
-                    .order_by(outbox.c.seq)
-                    .limit(self.batch)
-                )
-            ).all()
-        if not rows:
-            return 0, False
+    async def _send(self, js: JetStreamContext,
+                    rows: Sequence[Any]) -> list[BaseException | None]:
+        """Publish ``rows`` in order: for each, ``None`` once JetStream has it, or the error."""
         # Pipelined: all publishes go out on the one connection in order; acks come back async.
         results = await asyncio.gather(
             *(
@@ -190,19 +181,61 @@ class OutboxRelay:
             ),
             return_exceptions=True,
         )
-        done = [
-            r.seq
-            for r, res in zip(rows, results, strict=True)
-            if not isinstance(res, BaseException)
-        ]
-        if done:
+        return [r if isinstance(r, BaseException) else None for r in results]
+
+    async def publish_pending(self, js: JetStreamContext) -> tuple[int, bool]:
+        """Publish one batch. Returns (published, batch_was_full).
+
+        Several replicas of a service share one outbox: on PostgreSQL a batch is read,
+        published and marked under a transaction-scoped advisory lock of the service's outbox,
+        so one relay at a time publishes (in sequence order) and a row is never published by
+        two relays at once; the lock goes with the transaction, also when a replica dies.
+        SQLite is one process: no lock needed."""
+        if self.db.sqlite:
+            async with self.db.reader() as s:
+                rows = await self._unpublished(s)
+            if not rows:
+                return 0, False
+            results = await self._send(js, rows)
             async with self.db.session() as s:
-                await s.execute(
-                    update(outbox).where(outbox.c.seq.in_(done)).values(published_at=datetime.now(UTC))
-                )
-                await s.commit()
+                return await self._mark(s, rows, results)
+        async with self.db.session() as s:
+            await s.execute(select(func.pg_advisory_xact_lock(func.hashtext(self._lock_name))))
+            rows = await self._unpublished(s)
+            if not rows:
+                await s.rollback()
+                return 0, False
+            results = await self._send(js, rows)
+            return await self._mark(s, rows, results)
+
+    @property
+    def _lock_name(self) -> str:
+        return f"seteli.outbox:{self.service}:{self.db.schema or ''}"
+
+    async def _unpublished(self, s: AsyncSession) -> Sequence[Any]:
+        outbox = self.plumbing.outbox
+        return (
+            await s.execute(
+                select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.payload)
+                .where(outbox.c.published_at.is_(None))
+                .order_by(outbox.c.seq)
+                .limit(self.batch)
+            )
+        ).all()
+
+    async def _mark(self, s: AsyncSession, rows: Sequence[Any],
+                    results: list[BaseException | None]) -> tuple[int, bool]:
+        """Mark the rows JetStream acknowledged as sent, in ``s``, and commit."""
+        outbox = self.plumbing.outbox
+        done = [r.seq for r, res in zip(rows, results, strict=True) if res is None]
+        if done:
+            await s.execute(
+                update(outbox).where(outbox.c.seq.in_(done)).values(published_at=datetime.now(UTC))
+            )
+        await s.commit()
+        if done:
             metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(done))
-        errors = [res for res in results if isinstance(res, BaseException)]
+        errors = [res for res in results if res is not None]
         if errors:
             raise errors[0]
         return len(done), len(rows) == self.batch
