@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
-from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from kit.pagination import CursorKind, CursorPosition, LimitQuery
 from kit.runtime import Runtime, RuntimeDep
 from services.voucher.settings import Settings
-from services.voucher.use_cases.common import Outcome
 
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", description="a retry with the same key and body gets the first "
@@ -52,12 +50,6 @@ def settings_of(rt: RuntimeDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(settings_of)]
 
 
-def answer(outcome: Outcome) -> JSONResponse:
-    response = JSONResponse(outcome.body, status_code=outcome.status_code)
-    if outcome.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
-
 
 def after(position: AfterId | None) -> str | None:
     return position.id if position else None
@@ -90,6 +82,5 @@ __all__ = [
     "SettingsDep",
     "VouchersAfter",
     "after",
-    "answer",
     "page",
 ]

@@ -20,6 +20,7 @@ from contracts.voucher import HolderKind, VoucherIssued
 from kit import audit
 from kit.db import Database
 from kit.errors import Conflict, Problem, Unprocessable
+from kit.idempotency import Once
 from kit.outbox import add_events
 from kit.persons import CodeCipher, InvalidPersonCode, key_of_normalised, normalise_hetu
 from services.voucher import access, ledger, repository
@@ -35,9 +36,9 @@ from services.voucher.domain.ledger import (
 )
 from services.voucher.domain.money import split
 from services.voucher.models import Budget, Voucher, audit_log, plumbing
-from services.voucher.schemas import CompanyHolder, VoucherIn
+from services.voucher.schemas import CompanyHolder, VoucherIn, VoucherOut
 from services.voucher.settings import Settings
-from services.voucher.use_cases.common import Outcome, now, once, today, voucher_event, voucher_out
+from services.voucher.use_cases.common import now, once, today, voucher_event, voucher_out
 
 
 @dataclass
@@ -152,7 +153,7 @@ def as_problem(exc: IssuanceRefused) -> Problem:
 
 
 async def issue(db: Database, settings: Settings, principal: Principal, body: VoucherIn,
-                key: str | None) -> Outcome:
+                key: str | None) -> Once[VoucherOut]:
     access.admin_region(principal)
     # The work that takes no lock is done before the write transaction begins: the rules, the
     # keyed hash and the encryption hold no budget row (and, on SQLite, not the writer).
@@ -162,7 +163,7 @@ async def issue(db: Database, settings: Settings, principal: Principal, body: Vo
     except (Problem, IssuanceRefused) as exc:
         early = as_problem(exc) if isinstance(exc, IssuanceRefused) else exc
 
-    async def work(s: AsyncSession) -> tuple[int, Any]:
+    async def work(s: AsyncSession) -> VoucherOut:
         if early is not None:
             raise early  # under the key: a retry gets the same refusal
         budget = await open_budget_of(s, principal, body.budget_id)  # again, in the transaction
@@ -180,11 +181,11 @@ async def issue(db: Database, settings: Settings, principal: Principal, body: Vo
         except ledger.InsufficientFunds:
             raise Conflict("the budget does not hold enough money for this voucher",
                            type="/problems/insufficient-funds") from None
-        return 201, voucher_out(v, principal, 0).model_dump(mode="json")
+        return voucher_out(v, principal, 0)
 
     payload = body.model_dump(mode="json")
     payload["holder"] = _holder_fingerprint(body, settings)
-    return await once(settings, db, principal, "POST /vouchers", key, payload, work)
+    return await once(db, principal, "POST /vouchers", key, payload, work, VoucherOut)
 
 
 async def _prepare_one(db: Database, settings: Settings, principal: Principal,
