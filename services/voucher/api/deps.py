@@ -8,7 +8,7 @@ from fastapi import Depends, Header, Request
 from pydantic import Field
 
 from kit.pagination import CursorKind, CursorPosition, LimitQuery
-from kit.runtime import Runtime, RuntimeDep
+from kit.runtime import Runtime
 from services.voucher.settings import Settings
 
 IdempotencyKey = Annotated[str | None, Header(
@@ -42,7 +42,17 @@ PaymentsAfter = Annotated[AfterId | None, Depends(PAYMENTS.query)]
 AuditBefore = Annotated[BeforeSeq | None, Depends(AUDIT.query)]
 
 
-def settings_of(rt: RuntimeDep) -> Settings:
+async def runtime_of(request: Request) -> Runtime:
+    """The service's runtime (``async``: FastAPI runs a plain ``def`` dependency in a worker
+    thread, a hop per request that issuance under load notices)."""
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+
+
+async def settings_of(rt: RuntimeDep) -> Settings:
     assert isinstance(rt.settings, Settings)
     return rt.settings
 
