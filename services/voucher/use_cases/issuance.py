@@ -21,7 +21,7 @@ from contracts.voucher import HolderKind, VoucherIssued
 from kit import audit
 from kit.db import Database, insert_ignoring_conflicts
 from kit.errors import Conflict, Problem, Unprocessable
-from kit.idempotency import Once, request_hash
+from kit.idempotency import MAX_KEY_LENGTH, Once, request_hash
 from kit.outbox import add_events
 from kit.persons import CodeCipher, InvalidPersonCode, key_of_normalised, normalise_hetu
 from services.voucher import access, ledger, repository
@@ -200,7 +200,8 @@ async def issue(db: Database, settings: Settings, principal: Principal, body: Vo
     async def alone() -> Once[VoucherOut]:
         return await once(db, principal, ROUTE, key, payload, work, VoucherOut)
 
-    if early is not None or settings.issuance_batch_max <= 1:
+    if (early is not None or settings.issuance_batch_max <= 1
+            or (key is not None and not 0 < len(key) <= MAX_KEY_LENGTH)):
         return await alone()
     # Concurrent issuances by this admin from this budget are written together (one
     # transaction, one turn of the budget's accounts and of the audit chain's head).
