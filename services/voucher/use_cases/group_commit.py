@@ -16,6 +16,7 @@ meet at the database's row locks as before.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -77,8 +78,9 @@ class Lanes(Generic[R]):
         lane = self._lanes.setdefault(lane_key, _Lane())
         lane.waiting.append(ticket)
         if lane.task is None:
+            # A context of its own: what it logs belongs to no one request (request ids).
             lane.task = asyncio.create_task(self._drain(lane_key, lane, max_batch),
-                                            name="group-commit")
+                                            name="group-commit", context=contextvars.Context())
         return await ticket.future
 
     async def _drain(self, lane_key: Hashable, lane: _Lane[R], max_batch: int) -> None:
