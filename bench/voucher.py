@@ -13,7 +13,7 @@ TEST_POSTGRES_URL) PostgreSQL:
 Loopback only: its own nats-server, the services as uvicorn processes, load from another
 process. Bounded: a few minutes per backend.
 
-    .venv/bin/python bench/voucher.py [--seconds 8] [--vouchers 1000000]
+    .venv/bin/python bench/voucher.py [--seconds 8] [--vouchers 1000000] [--parts single,bulk]
 """
 
 from __future__ import annotations
@@ -237,10 +237,16 @@ def run_backend(label: str, url: str, schema: str | None, tmp: Path, nats_url: s
             procs.append(proc)
             proc.start()
         registry, voucher, bare = (p.url for p in procs)
-        budget = open_budget(voucher, date.today().replace(day=1))
-        single = issuance_vs_bare(voucher, bare, budget, args.seconds, args.concurrency)
-        bulk_budget = open_budget(voucher, date.today().replace(day=1) - timedelta(days=1))
-        bulked = bulk(voucher, bulk_budget, nats_url, 10_000)
+        out: dict[str, Any] = {}
+        if "single" in args.parts:
+            budget = open_budget(voucher, date.today().replace(day=1))
+            out["single"] = issuance_vs_bare(voucher, bare, budget, args.seconds,
+                                             args.concurrency)
+        if "bulk" in args.parts:
+            bulk_budget = open_budget(voucher, date.today().replace(day=1) - timedelta(days=1))
+            out["bulk"] = bulk(voucher, bulk_budget, nats_url, 10_000)
+        if "choice" not in args.parts:
+            return out
         offerings = [offering(registry, voucher, i + (0 if schema is None else 10))
                      for i in range(2)]
 
@@ -260,8 +266,7 @@ def run_backend(label: str, url: str, schema: str | None, tmp: Path, nats_url: s
         seeded_s = time.perf_counter() - t0
         sample = [seed_id(i) for i in random.Random(2).sample(range(1_001, args.vouchers), 300)]
         large = choices(voucher, offerings, sample, args.choices)
-        return {"single": single, "bulk": bulked, "choice_small": small, "choice_large": large,
-                "seeded_s": seeded_s}
+        return out | {"choice_small": small, "choice_large": large, "seeded_s": seeded_s}
     finally:
         for p in procs:
             p.stop()
@@ -274,14 +279,19 @@ def report(label: str, r: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"\nVoucher benchmark, {label} — {machine()}, load average "
           f"{os.getloadavg()[0]:.1f}, {args.concurrency} clients, {args.seconds:g} s per "
           "measurement")
-    s, b = r["single"], r["bulk"]
-    print(f"  bare INSERT      {s['bare']['req_per_s']:8.0f} req/s  p50 "
-          f"{s['bare']['p50_ms']:6.1f} ms  p99 {s['bare']['p99_ms']:6.1f} ms")
-    print(f"  single issuance  {s['issue']['req_per_s']:8.0f} req/s  p50 "
-          f"{s['issue']['p50_ms']:6.1f} ms  p99 {s['issue']['p99_ms']:6.1f} ms  "
-          f"ratio {s['ratio']:.2f}× (goal ≥ 0.5×), errors {s['issue']['errors']}")
-    print(f"  bulk 10 000 rows answered in {b['answered_s']:.1f} s, every event in "
-          f"JetStream after {b['published_s']:.1f} s (goal ≤ 10 s)")
+    if "single" in r:
+        s = r["single"]
+        print(f"  bare INSERT      {s['bare']['req_per_s']:8.0f} req/s  p50 "
+              f"{s['bare']['p50_ms']:6.1f} ms  p99 {s['bare']['p99_ms']:6.1f} ms")
+        print(f"  single issuance  {s['issue']['req_per_s']:8.0f} req/s  p50 "
+              f"{s['issue']['p50_ms']:6.1f} ms  p99 {s['issue']['p99_ms']:6.1f} ms  "
+              f"ratio {s['ratio']:.2f}× (goal ≥ 0.5×), errors {s['issue']['errors']}")
+    if "bulk" in r:
+        b = r["bulk"]
+        print(f"  bulk 10 000 rows answered in {b['answered_s']:.1f} s, every event in "
+              f"JetStream after {b['published_s']:.1f} s (goal ≤ 10 s)")
+    if "choice_small" not in r:
+        return
     cs, cl = r["choice_small"], r["choice_large"]
     print(f"  choice p95 {cs['p95_ms']:.1f} ms with 1 000 vouchers, {cl['p95_ms']:.1f} ms "
           f"with {args.vouchers:,} (ratio {cl['p95_ms'] / cs['p95_ms']:.2f}×, goal ≤ 1.5×; "
@@ -294,6 +304,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--vouchers", type=int, default=1_000_000)
     parser.add_argument("--choices", type=int, default=300)
+    parser.add_argument("--parts", type=lambda v: set(v.split(",")),
+                        default={"single", "bulk", "choice"},
+                        help="comma-separated among single, bulk, choice (default: all)")
     args = parser.parse_args()
     pg = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL")
     results = {}

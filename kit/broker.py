@@ -118,6 +118,7 @@ async def ensure_streams(js: JetStreamContext, *, replicas: int = 1) -> None:
             storage=StorageType.FILE,
             num_replicas=replicas,
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            allow_atomic=True,  # the outbox relay publishes a backlog in atomic batches
         )
         try:
             await js.stream_info(name)
