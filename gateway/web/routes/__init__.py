@@ -1,10 +1,21 @@
 """The pages, one module per audience: ``public`` (anyone), ``signin``, ``staff`` and
-``delivery`` (provider staff), ``admin`` (region admins), ``vouchers`` (a voucher's holder)."""
+``delivery`` (provider staff), ``admin``, ``money``,
+``settlement`` and ``reports`` (region admins), ``vouchers`` (a voucher's holder)."""
 
 from fastapi import APIRouter
 
-from gateway.web.routes import admin, delivery, public, signin, staff, vouchers
+from gateway.web.routes import (
+    admin,
+    delivery,
+    money,
+    public,
+    reports,
+    settlement,
+    signin,
+    staff,
+    vouchers,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (public, signin, staff, delivery, admin, vouchers):
+for module in (public, signin, staff, delivery, admin, money, settlement, reports, vouchers):
     router.include_router(module.router)
