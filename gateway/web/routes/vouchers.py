@@ -102,14 +102,19 @@ async def rate(voucher_id: str, ctx: CtxDep) -> Response:
 
 
 async def recommendations(ctx: Ctx, voucher_id: str) -> dict[str, dict[str, Any]] | None:
-    """The matching service's ranking of the voucher's offerings with each factor's
-    explanation, by offering id in rank order; None when no ranking is available."""
+    """The matching service's ranking of the voucher's offerings, or None when no ranking is
+    available (the service does not answer, or answers something else)."""
     try:
         reply = await ctx.api.call("GET", api_path("recommendations", voucher_id))
     except ApiError:
         return None
-    data = reply.data
-    items = data.get("items") if reply.ok and isinstance(data, dict) else None
+    return ranking_of(reply.data) if reply.ok else None
+
+
+def ranking_of(data: Any) -> dict[str, dict[str, Any]] | None:
+    """``{items: [{offering_id, factors: [...]}, ...]}`` → the factors by offering id, in rank
+    order; None for anything else."""
+    items = data.get("items") if isinstance(data, dict) else None
     if not isinstance(items, list):
         return None
     ranked: dict[str, dict[str, Any]] = {}
@@ -118,9 +123,7 @@ async def recommendations(ctx: Ctx, voucher_id: str) -> dict[str, dict[str, Any]
             factors = item.get("factors")
             ranked[item["offering_id"]] = {
                 "factors": [f for f in factors if isinstance(f, dict)]
-                if isinstance(factors, list) else [],
-                "statistics": item.get("statistics") if isinstance(
-                    item.get("statistics"), dict) else None}
+                if isinstance(factors, list) else []}
     return ranked
 
 
