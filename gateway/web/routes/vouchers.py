@@ -18,7 +18,7 @@ from gateway.web.forms import ApiMessage, Form, whole_number
 
 router = APIRouter(prefix="/vouchers")
 CHOOSABLE = ("issued", "chosen")
-COMPARED = 50  # offerings shown on the comparison page
+COMPARED = 20  # offerings on one page of the comparison
 
 
 def holder(ctx: Ctx) -> None:
@@ -131,9 +131,14 @@ async def render_compare(ctx: Ctx, voucher_id: str, form: Form, *,
                          status: int = 200) -> HTMLResponse:
     holder(ctx)
     v = await ctx.api.get(api_path("vouchers", voucher_id))
-    found = await ctx.api.get("/offerings", {"region": v["region"],
-                                             "service_type": v["service_type"],
-                                             "limit": COMPARED})
+    cursor = ctx.request.query_params.get("cursor", "")[:600] or None
+    wanted = {"region": v["region"], "service_type": v["service_type"], "limit": COMPARED}
+    try:
+        found = await ctx.api.get("/offerings", {**wanted, "cursor": cursor})
+    except ApiError as exc:
+        if exc.status != 422:
+            raise
+        cursor, found = None, await ctx.api.get("/offerings", wanted)  # not our cursor
     items: list[dict[str, Any]] = list(found["items"])
     ranking = await recommendations(ctx, voucher_id)
     if ranking:
@@ -146,6 +151,7 @@ async def render_compare(ctx: Ctx, voucher_id: str, form: Form, *,
         form.values["idempotency_key"] = str(uuid.uuid4())
     return ctx.render("vouchers/compare.html", status=status, v=v, items=items,
                       total=found.get("total", len(items)), ranking=ranking, current=current,
+                      cursor=cursor, next_cursor=found.get("next_cursor"),
                       form=form, names=await reference.names(ctx),
                       can_choose=v["state"] in CHOOSABLE)
 
