@@ -4,6 +4,7 @@ holder chooses a provider and changes it before the service starts."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -133,20 +134,24 @@ async def render_compare(ctx: Ctx, voucher_id: str, form: Form, *,
     v = await ctx.api.get(api_path("vouchers", voucher_id))
     cursor = ctx.request.query_params.get("cursor", "")[:600] or None
     wanted = {"region": v["region"], "service_type": v["service_type"], "limit": COMPARED}
-    try:
-        found = await ctx.api.get("/offerings", {**wanted, "cursor": cursor})
-    except ApiError as exc:
-        if exc.status != 422:
-            raise
-        cursor, found = None, await ctx.api.get("/offerings", wanted)  # not our cursor
+
+    async def search() -> tuple[str | None, dict[str, Any]]:
+        try:
+            return cursor, await ctx.api.get("/offerings", {**wanted, "cursor": cursor})
+        except ApiError as exc:
+            if exc.status != 422:
+                raise
+            return None, await ctx.api.get("/offerings", wanted)  # not our cursor
+
+    # the three answers do not depend on each other: asked at once
+    (cursor, found), ranking, chosen = await asyncio.gather(
+        search(), recommendations(ctx, voucher_id),
+        offerings_by_id(ctx, {v.get("offering_id") or ""}))
     items: list[dict[str, Any]] = list(found["items"])
-    ranking = await recommendations(ctx, voucher_id)
     if ranking:
         order = {oid: i for i, oid in enumerate(ranking)}
         items.sort(key=lambda o: order.get(o["id"], len(order)))
-    current = None
-    if v.get("offering_id"):
-        current = (await offerings_by_id(ctx, {v["offering_id"]})).get(v["offering_id"])
+    current = chosen.get(v.get("offering_id") or "")
     if not form.values.get("idempotency_key") or not form.ok:
         form.values["idempotency_key"] = str(uuid.uuid4())
     return ctx.render("vouchers/compare.html", status=status, v=v, items=items,
