@@ -1,6 +1,6 @@
 """A region admin, in Swedish and without JavaScript: approves a provider's application, opens a
 budget (after a refused first try), issues vouchers from a CSV file (one row refused, named),
-approves a claim (after a refused first try), makes a payment batch, downloads its file and
+chooses a provider on a holder's behalf, approves a claim (after a refused first try), makes a payment batch, downloads its file and
 confirms it paid, reads the spending report and its CSV, and verifies the chain of money
 decisions."""
 
@@ -21,7 +21,8 @@ AINO = "010594Y9032"
 WORDS = {"save": "Spara beslutet", "open": "Öppna en budget", "open_it": "Öppna budgeten",
          "upload": "Bevilja från filen", "decide": "Spara beslutet",
          "batch": "Gör en betalningsomgång", "confirm": "Bekräfta att omgången betalats",
-         "show": "Visa", "verify": "Verifiera kedjan", "intact": "oförändrade"}
+         "show": "Visa", "verify": "Verifiera kedjan", "intact": "oförändrade",
+         "choose": "Spara valet"}
 
 
 def spaced(text: str) -> str:
@@ -84,12 +85,27 @@ def test_region_admin_budget_vouchers_claims_payments_and_report(
     voucher = next(v for v in region_admin.ok("GET", "/vouchers", params={"limit": 200})[
         "items"] if v["budget_id"] == budget_id)
 
-    # the holder chooses and the provider starts: a claim waits
+    # at a service point, the admin chooses the provider on the holder's behalf (refused
+    # first without a reason); the provider starts: a claim waits
     osaamo = stack.provider_named("Osaamo Koulutus Oy")
     offering = next(o for o in api.offerings(stack, "pirkanmaa", "competence-training")
                     if o["provider_id"] == osaamo["id"])
-    api.Actor(stack, user="citizen-aino").until_ok(
-        "POST", f"/vouchers/{voucher['id']}/choice", {"offering_id": offering["id"]})
+    page.locator("nav.main-nav a[href^='/admin/vouchers']").click()
+    pages.check("vouchers")
+    page.get_by_role("link", name=voucher["code"]).click()
+    pages.check("voucher")
+    page.select_option("#field-offering_id", offering["id"])
+    page.get_by_role("button", name=WORDS["choose"]).click()
+    pages.check("behalf-errors")
+    assert page.locator("#field-reason").get_attribute("aria-invalid") == "true"
+    page.fill("#field-reason", "På innehavarens begäran per telefon")
+    for _ in range(50):  # the voucher service learns of the offering from the registry
+        page.get_by_role("button", name=WORDS["choose"]).click()
+        if "done=chosen" in page.url:
+            break
+        page.wait_for_timeout(300)
+    pages.check("chosen-on-behalf")
+    assert "Osaamo" in page.locator(".history").inner_text()
     api.staff(stack, osaamo["id"]).ok("POST", f"/vouchers/{voucher['id']}/start",
                                       {"evidence": "första mötet"})
 
@@ -134,3 +150,4 @@ def test_region_admin_budget_vouchers_claims_payments_and_report(
     page.get_by_role("link", name=WORDS["verify"]).click()
     pages.check("chain-verified")
     assert WORDS["intact"] in page.locator(".notice").inner_text()
+    assert "voucher.chosen_on_behalf" in page.locator("main table").inner_text()

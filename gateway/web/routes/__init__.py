@@ -1,11 +1,12 @@
 """The pages, one module per audience: ``public`` (anyone), ``signin``, ``staff`` and
-``delivery`` (provider staff), ``admin``, ``money``,
-``settlement`` and ``reports`` (region admins), ``vouchers`` (a voucher's holder)."""
+``delivery`` (provider staff), ``admin``, ``casework``, ``money``, ``settlement`` and
+``reports`` (region admins), ``vouchers`` (a voucher's holder)."""
 
 from fastapi import APIRouter
 
 from gateway.web.routes import (
     admin,
+    casework,
     delivery,
     money,
     public,
@@ -17,5 +18,6 @@ from gateway.web.routes import (
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (public, signin, staff, delivery, admin, money, settlement, reports, vouchers):
+for module in (public, signin, staff, delivery, admin, casework, money, settlement, reports,
+               vouchers):
     router.include_router(module.router)
