@@ -1,8 +1,8 @@
 """A region admin, in Swedish and without JavaScript: approves a provider's application, opens a
 budget (after a refused first try), issues vouchers from a CSV file (one row refused, named),
-chooses a provider on a holder's behalf, approves a claim (after a refused first try), makes a payment batch, downloads its file and
-confirms it paid, reads the spending report and its CSV, and verifies the chain of money
-decisions."""
+chooses a provider on a holder's behalf, approves a claim (after a refused first try), makes a
+payment batch, downloads its file and confirms it paid, reads the spending report and its CSV,
+and verifies the chain of money decisions."""
 
 from __future__ import annotations
 
