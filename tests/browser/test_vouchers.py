@@ -57,10 +57,10 @@ def test_citizen_compares_chooses_changes_and_rates(
     assert first["provider_name"] in page.locator(".facts").inner_text()
 
     page.get_by_role("link", name=words["change"]).click()
-    pages.check("compare-again")
+    page.wait_for_load_state()  # the compare page, checked above
     page.locator(".result", has_text=second["provider_name"]).get_by_role(
         "button", name=words["change_to"]).click()
-    pages.check("changed")
+    page.wait_for_load_state()  # the voucher page, checked above
     assert second["provider_name"] in page.locator(".facts").inner_text()
     assert words["chosen"] in page.locator(".state").inner_text()
 
