@@ -4,6 +4,8 @@ dates. A refusal is a 4xx page in the page's language, never a 500, and writes n
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -120,6 +122,12 @@ def test_admin_forms_refuse_bad_input_at_the_field(stack: WebStack, admin: Brows
     assert "010101-0000" not in r.text
     after = api.admin(stack).ok("GET", "/budgets/" + budget["id"])
     assert after["funders"] == before["funders"]  # nothing was issued
+    # the usage as CSV: one row per funder, the same cents as the API
+    r = admin.http.get(path, params={"format": "csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert {(x["funder"], int(x["available_cents"])) for x in rows} == {
+        (f["funder"], f["available_cents"]) for f in after["funders"]}
     # a budget: the period the wrong way round is the API's refusal, on the form
     r = admin.http.post("/admin/budgets/new", data={
         "csrf": admin.csrf(), "service_type": "recruitment-help", "period_start": "2026-12-31",
