@@ -3,6 +3,12 @@
 A consumer applies an event and records its id in the inbox in one transaction, then acks: a
 redelivered event is a no-op. After ``max_deliver`` failed deliveries the event is written to
 the dead-letter table and, through the outbox, to ``seteli.deadletter.<service>.<consumer>``.
+
+Batched (``batched=True``): a fetched batch is applied in one transaction, each event still
+checked against and recorded in the inbox, then every message is acked. If any event of the
+batch fails, the transaction is rolled back and the batch is applied again one event per
+transaction, so the failing (poison) event alone is retried and, in the end, dead-lettered,
+while the rest are applied.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ class Consumer:
         max_deliver: int = 5,
         ack_wait: float = 30.0,
         batch: int = 100,
+        batched: bool = False,
     ) -> None:
         self.name = name
         self.stream = stream
@@ -61,6 +68,7 @@ class Consumer:
         self.max_deliver = max_deliver
         self.ack_wait = ack_wait
         self.batch = batch
+        self.batched = batched
         self._task: asyncio.Task[None] | None = None
         self._sub: JetStreamContext.PullSubscription | None = None
 
@@ -116,8 +124,11 @@ class Consumer:
                     msgs = await self._sub.fetch(self.batch, timeout=1.0)
                 except nats.errors.TimeoutError:
                     msgs = []
-                for msg in msgs:
-                    await self._process(msg)
+                if self.batched and len(msgs) > 1:
+                    await self._process_batch(msgs)
+                else:
+                    for msg in msgs:
+                        await self._process(msg)
                 errors = 0
                 if loop.time() >= next_lag:
                     next_lag = loop.time() + 2.0
@@ -154,6 +165,50 @@ class Consumer:
             metrics.EVENTS_APPLIED.labels(self.service, self.name).inc()
         elif applied is False:
             metrics.EVENTS_REDELIVERED.labels(self.service, self.name).inc()
+
+    async def _process_batch(self, msgs: list[Msg]) -> None:
+        """Apply ``msgs`` in one transaction; if anything fails, one by one instead."""
+        try:
+            applied, repeated = await self._apply_batch(msgs)
+        except Exception as exc:
+            log.info("batch_failed_one_by_one", consumer=self.name, size=len(msgs),
+                     error=repr(exc))
+            for msg in msgs:
+                await self._process(msg)
+            return
+        for msg in msgs:
+            await self._answer(msg, "ack")
+        metrics.EVENTS_APPLIED.labels(self.service, self.name).inc(applied)
+        metrics.EVENTS_REDELIVERED.labels(self.service, self.name).inc(repeated)
+
+    async def _apply_batch(self, msgs: list[Msg]) -> tuple[int, int]:
+        """Apply every event of ``msgs`` not in the inbox yet and record them, in one
+        transaction. Returns (applied, seen before)."""
+        envelopes = [Envelope.model_validate_json(m.data) for m in msgs]
+        inbox = self.plumbing.inbox
+        ids = list(dict.fromkeys(e.id for e in envelopes))
+        applied = repeated = 0
+        async with self.db.session() as s:
+            seen = set((await s.scalars(select(inbox.c.event_id).where(
+                inbox.c.consumer == self.name, inbox.c.event_id.in_(ids)))).all())
+            rows = []
+            at = datetime.now(UTC)
+            for envelope in envelopes:
+                if envelope.id in seen:
+                    repeated += 1
+                    continue
+                seen.add(envelope.id)
+                handler = self.handlers.get(envelope.type)
+                if handler is None:
+                    continue
+                await handler(s, envelope)
+                applied += 1
+                rows.append({"consumer": self.name, "event_id": envelope.id,
+                             "event_type": envelope.type, "processed_at": at})
+            if rows:
+                await s.execute(insert(inbox), rows)
+            await s.commit()
+        return applied, repeated
 
     async def _failed(
         self, msg: Msg, envelope: Envelope | None, deliveries: int, exc: Exception
