@@ -182,9 +182,12 @@ class Consumer:
         metrics.EVENTS_REDELIVERED.labels(self.service, self.name).inc(repeated)
 
     async def _apply_batch(self, msgs: list[Msg]) -> tuple[int, int]:
-        """Apply every event of ``msgs`` not in the inbox yet and record them, in one
-        transaction. Returns (applied, seen before)."""
-        envelopes = [Envelope.model_validate_json(m.data) for m in msgs]
+        return await self.apply_envelopes([Envelope.model_validate_json(m.data) for m in msgs])
+
+    async def apply_envelopes(self, envelopes: list[Envelope]) -> tuple[int, int]:
+        """Apply every event of ``envelopes`` not in the inbox yet and record them, in one
+        transaction (also used to replay a stream into a rebuilt read model). Returns
+        (applied, seen before)."""
         inbox = self.plumbing.inbox
         ids = list(dict.fromkeys(e.id for e in envelopes))
         applied = repeated = 0
@@ -247,6 +250,11 @@ class Consumer:
             )
         )
         return found is not None
+
+    async def apply_one(self, envelope: Envelope) -> bool | None:
+        """Apply one event in its own transaction (None: no handler; False: seen before)."""
+        handler = self.handlers.get(envelope.type)
+        return None if handler is None else await self._apply(envelope, handler)
 
     async def _apply(self, envelope: Envelope, handler: Handler) -> bool:
         """Apply and record in the inbox in one transaction. False: applied before."""
