@@ -14,7 +14,7 @@ import hashlib
 import random
 import time
 import uuid
-from collections import Counter, defaultdict
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from kit.outbox import add_events
 from services.matching import access, repository
 from services.matching.domain.assignment import AssignmentInput, Status, solve
 from services.matching.domain.score import SCORE_VERSION, recommend
+from services.matching.domain.summary import summarise
 from services.matching.domain.types import Ranked
 from services.matching.models import (
     AssignmentOverride,
@@ -62,20 +63,6 @@ def _proposed(run_id: str, v: VoucherView, r: Ranked, rank: int, status: int,
         factors=[FactorValue(factor=f.name, value=f.value, contribution=f.contribution)
                  for f in r.factors],
         explanation=explanation(status, rank))
-
-
-def _rate(part: int, whole: int) -> float:
-    return round(100.0 * part / whole, 2) if whole else 0.0
-
-
-def _disparity(vouchers: list[VoucherView], placed: np.ndarray, first: np.ndarray,
-               key: Any) -> dict[str, dict[str, float]]:
-    groups: defaultdict[str, list[int]] = defaultdict(list)
-    for i, v in enumerate(vouchers):
-        groups[str(key(v))].append(i)
-    return {g: {"vouchers": len(ix), "assigned_pct": _rate(int(placed[ix].sum()), len(ix)),
-                "first_choice_pct": _rate(int(first[ix].sum()), len(ix))}
-            for g, ix in sorted(groups.items())}
 
 
 async def execute(s: AsyncSession, settings: Settings, extra: dict[str, Any], region: str,
@@ -147,20 +134,13 @@ async def execute(s: AsyncSession, settings: Settings, extra: dict[str, Any], re
                      "override": override is not None, "reason": Status(status).name})
         events.append((_proposed(run_id, v, r, rank + 1 if rank >= 0 else 0, status,
                                  override is not None), v.voucher_id))
-    placed = result.offering >= 0
-    first = (result.rank == 0) & placed
-    unassigned = Counter(Status(int(x)).name for x in result.status[~placed])
-    summary = {
-        "vouchers": n, "assigned": int(placed.sum()), "assigned_pct": _rate(int(placed.sum()), n),
-        "first_choice_pct": _rate(int(first.sum()), n), "overrides_kept": int((fixed >= 0).sum()),
-        "unassigned": dict(sorted(unassigned.items())), "objective": int(result.objective),
-        "classes": int(result.classes),
-        "disparity": {
-            "municipality": _disparity(vouchers, placed, first, lambda v: v.home_municipality),
-            "language": _disparity(vouchers, placed, first,
-                                   lambda v: v.languages[0] if v.languages else None),
-            "holder_kind": _disparity(vouchers, placed, first, lambda v: v.holder_kind)},
-        "solve_seconds": round(solved, 3)}
+    placed = int((result.offering >= 0).sum())
+    summary = asdict(summarise(result, groups={
+        "municipality": [v.home_municipality or "none" for v in vouchers],
+        "language": [v.languages[0] if v.languages else "none" for v in vouchers],
+        "holder_kind": [v.holder_kind for v in vouchers]}))
+    summary |= {"objective": int(result.objective), "classes": int(result.classes),
+                "solve_seconds": round(solved, 3)}
     digest = hashlib.sha256(cand.tobytes() + scores.tobytes()
                             + np.asarray(capacities, dtype=np.int64).tobytes()).hexdigest()
     inputs = {"vouchers": n, "offerings": len(capacities), "top_k": k, "share_cap": share_cap,
@@ -174,7 +154,7 @@ async def execute(s: AsyncSession, settings: Settings, extra: dict[str, Any], re
     await repository.add_proposals(s, rows)
     events.append((AssignmentRunFinished(
         run_id=run_id, region=region, seed=seed, score_version=SCORE_VERSION, vouchers=n,
-        proposed=int(placed.sum()), unassigned=n - int(placed.sum())), run_id))
+        proposed=placed, unassigned=n - placed), run_id))
     await add_events(s, plumbing, events)
     return RunOut.model_validate(run, from_attributes=True)
 

@@ -65,8 +65,12 @@ class Town:
         return self.app.state.runtime.db
 
     async def settled(self) -> None:
-        """Every event of both streams applied by matching's consumers."""
+        """Every event of the registry and the voucher service published, and applied by
+        matching's consumers."""
         async def caught_up() -> bool:
+            for app in (self.market.registry.app, self.market.app):
+                if await app.state.runtime.relay.backlog():
+                    return False
             lags = [await c.lag() for c in self.app.state.runtime.consumers]
             return all(lag == 0 for lag in lags)
 

@@ -79,7 +79,8 @@ async def test_default_assignment_is_reproducible_keeps_overrides_and_is_applied
     second = await run(town, 7)
     assert second["run_id"] != first["run_id"] and second["seed"] == 7
     assert first["summary"]["vouchers"] == len(town.vouchers)
-    assert first["summary"]["assigned"] == len(town.vouchers)
+    assert first["summary"]["placed"] == len(town.vouchers)
+    assert first["summary"]["disparity"]["language"][0]["label"] == "fi"
     assert await proposals(town, first["run_id"]) == await proposals(town, second["run_id"])
     assert first["inputs"]["candidates_digest"] == second["inputs"]["candidates_digest"]
     got = await town.client.get(f"/assignments/{first['run_id']}", headers=town.admin())
@@ -113,8 +114,15 @@ async def test_default_assignment_is_reproducible_keeps_overrides_and_is_applied
 
     await eventually(applied, timeout=30, what="proposals applied by the voucher service")
     assert wanted[voucher] == (other, True)
-    # Applied vouchers have a provider: a run now finds nothing to do.
-    await town.settled()
+    # Applied vouchers have a provider: once matching has seen that, a run has nothing to do.
+
+    async def seen_chosen() -> bool:
+        async with town.db.reader() as s:
+            rows = (await s.scalars(select(VoucherView).where(
+                VoucherView.voucher_id.in_(list(wanted))))).all()
+        return all(r.state == "chosen" for r in rows)
+
+    await eventually(seen_chosen, what="the choices in matching's read model")
     assert (await run(town, 11))["summary"]["vouchers"] == 0
 
 
