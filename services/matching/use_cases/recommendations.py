@@ -6,7 +6,6 @@ voucher does not exist."""
 from __future__ import annotations
 
 import random
-from collections import Counter
 from typing import Any
 
 from contracts.principal import Principal
@@ -28,9 +27,8 @@ async def for_voucher(db: Database, extra: dict[str, Any], principal: Principal,
         # A fresh rotation per request: over many requests equal scores share first places.
         rec = recommend(views.voucher(v), bucket.offerings, bucket.figures, bucket.ratings,
                         today=day, rotation_key=random.getrandbits(63), limit=limit,
-                        rating_prior=bucket.rating_prior)
+                        rating_prior=bucket.rating_prior, excluded_limit=limit)
         names = await repository.provider_names(s, sorted({r.provider_id for r in rec.ranked}))
-    reasons = Counter(e.reason.value for e in rec.excluded)
     return RecommendationOut(
         voucher_id=v.voucher_id, score_version=rec.score_version, data_as_of=rec.data_as_of,
         eligible_count=rec.eligible_count,
@@ -40,6 +38,6 @@ async def for_voucher(db: Database, extra: dict[str, Any], principal: Principal,
                          factors=[FactorOut(name=f.name, value=f.value, weight=f.weight,
                                             contribution=f.contribution) for f in r.factors])
                for i, r in enumerate(rec.ranked)],
-        excluded_count=len(rec.excluded), excluded_by_reason=dict(sorted(reasons.items())),
+        excluded_count=rec.excluded_count, excluded_by_reason=dict(rec.excluded_by_reason),
         excluded=[ExcludedOut(offering_id=e.offering_id, provider_id=e.provider_id,
-                              reason=e.reason.value) for e in rec.excluded[:limit]])
+                              reason=e.reason.value) for e in rec.excluded])
