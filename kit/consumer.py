@@ -5,7 +5,10 @@ redelivered event is a no-op. After ``max_deliver`` failed deliveries the event 
 the dead-letter table and, through the outbox, to ``seteli.deadletter.<service>.<consumer>``.
 
 Batched (``batched=True``): a fetched batch is applied in one transaction, each event still
-checked against and recorded in the inbox, then every message is acked. If any event of the
+checked against and recorded in the inbox, then every message is acked. A type with a
+``batch_handlers`` entry is applied set-based: each run of consecutive events of that type in
+the batch is given to its handler at once (its ``handlers`` entry applies one event alone,
+when the batch is retried one by one). If any event of the
 batch fails, the transaction is rolled back and the batch is applied again one event per
 transaction, so the failing (poison) event alone is retried and, in the end, dead-lettered,
 while the rest are applied.
@@ -38,6 +41,8 @@ from kit.tables import PlumbingTables
 log = structlog.get_logger("kit.consumer")
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+# Applies many events of one type at once (set-based), in the batch's transaction.
+BatchHandler = Callable[[AsyncSession, list[Envelope]], Awaitable[None]]
 
 
 class Consumer:
@@ -57,6 +62,7 @@ class Consumer:
         ack_wait: float = 30.0,
         batch: int = 100,
         batched: bool = False,
+        batch_handlers: Mapping[str, BatchHandler] | None = None,
     ) -> None:
         self.name = name
         self.stream = stream
@@ -69,6 +75,7 @@ class Consumer:
         self.ack_wait = ack_wait
         self.batch = batch
         self.batched = batched
+        self.batch_handlers = dict(batch_handlers or {})
         self._task: asyncio.Task[None] | None = None
         self._sub: JetStreamContext.PullSubscription | None = None
 
@@ -196,18 +203,27 @@ class Consumer:
                 inbox.c.consumer == self.name, inbox.c.event_id.in_(ids)))).all())
             rows = []
             at = datetime.now(UTC)
+            run: list[Envelope] = []  # consecutive events of one batch-handled type
             for envelope in envelopes:
                 if envelope.id in seen:
                     repeated += 1
                     continue
                 seen.add(envelope.id)
+                if run and run[0].type != envelope.type:
+                    await self.batch_handlers[run[0].type](s, run)
+                    run = []
                 handler = self.handlers.get(envelope.type)
-                if handler is None:
+                if envelope.type in self.batch_handlers:
+                    run.append(envelope)
+                elif handler is None:
                     continue
-                await handler(s, envelope)
+                else:
+                    await handler(s, envelope)
                 applied += 1
                 rows.append({"consumer": self.name, "event_id": envelope.id,
                              "event_type": envelope.type, "processed_at": at})
+            if run:
+                await self.batch_handlers[run[0].type](s, run)
             if rows:
                 await s.execute(insert(inbox), rows)
             await s.commit()

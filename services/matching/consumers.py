@@ -22,6 +22,7 @@ from contracts.registry import (
     OfferingPublished,
     OfferingUpdated,
     OfferingWithdrawn,
+    ProviderUpdated,
 )
 from contracts.voucher import VOUCHER_EVENTS, RatingGiven, VoucherEvent
 from kit.consumer import Consumer
@@ -40,6 +41,13 @@ async def on_accreditation(s: AsyncSession, envelope: Envelope) -> None:
     await REGISTRY.on_accreditation(s, envelope)
     event = AccreditationEvent.model_validate(envelope.data)
     repository.changed(s, event.region, None)
+
+
+async def on_provider_updated(s: AsyncSession, envelope: Envelope) -> None:
+    """The name follows; the regions the provider serves show it from then on."""
+    await REGISTRY.on_provider_updated(s, envelope)
+    for region in await repository.regions_of(s, str(envelope.data.get("provider_id"))):
+        repository.changed(s, region, None)
 
 
 async def on_offering(s: AsyncSession, envelope: Envelope) -> None:
@@ -101,6 +109,15 @@ async def on_voucher(s: AsyncSession, envelope: Envelope) -> None:
     repository.changed(s, e.region, e.service_type)
 
 
+async def on_vouchers(s: AsyncSession, envelopes: list[Envelope]) -> None:
+    """A run of voucher events of one type (batched consumer): their rows read at once."""
+    held = await repository.load_vouchers(s, sorted({str(e.data.get("voucher_id"))
+                                                     for e in envelopes}))
+    for envelope in envelopes:
+        await on_voucher(s, envelope)
+    del held
+
+
 async def on_rating(s: AsyncSession, envelope: Envelope) -> None:
     e = RatingGiven.model_validate(envelope.data)
     if await s.get(RatingView, e.voucher_id) is None:
@@ -114,7 +131,8 @@ def registry_handlers() -> dict[str, Any]:
     offering_events = (OfferingPublished, OfferingUpdated, OfferingWithdrawn)
     return {**REGISTRY.handlers(),
             **{cls.event_type(): on_accreditation for cls in ACCREDITATION_EVENTS.values()},
-            **{cls.event_type(): on_offering for cls in offering_events}}
+            **{cls.event_type(): on_offering for cls in offering_events},
+            ProviderUpdated.event_type(): on_provider_updated}
 
 
 def voucher_handlers() -> dict[str, Any]:
@@ -122,12 +140,14 @@ def voucher_handlers() -> dict[str, Any]:
             RatingGiven.event_type(): on_rating}
 
 
-def specs() -> list[tuple[str, str, dict[str, Any]]]:
-    """(durable consumer name, stream, handlers) of every consumer of the service."""
-    return [("matching-from-registry", "REGISTRY", registry_handlers()),
-            ("matching-from-voucher", "VOUCHER", voucher_handlers())]
+def specs() -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """(durable consumer name, stream, handlers, batch handlers) of every consumer."""
+    return [("matching-from-registry", "REGISTRY", registry_handlers(), {}),
+            ("matching-from-voucher", "VOUCHER", voucher_handlers(),
+             {cls.event_type(): on_vouchers for cls in VOUCHER_EVENTS})]
 
 
 def consumers(rt: Runtime) -> Sequence[Consumer]:
     return [rt.consumer(name, stream=stream, handlers=handlers, batched=True,
-                        batch=CONSUMER_BATCH) for name, stream, handlers in specs()]
+                        batch=CONSUMER_BATCH, batch_handlers=batch)
+            for name, stream, handlers, batch in specs()]

@@ -75,7 +75,8 @@ async def rebuild(settings: Settings) -> dict[str, int]:
         await upgrade(db, str(Path(__file__).parent / "migrations"), service="matching")
         chosen = [Consumer(name=name, stream=stream, handlers=handlers, db=db,
                            plumbing=plumbing, link=link, service=settings.service_name,
-                           batched=True, batch=BATCH) for name, stream, handlers in specs()]
+                           batched=True, batch=BATCH, batch_handlers=batch)
+                  for name, stream, handlers, batch in specs()]
         async with db.session() as s:
             await repository.drop_read_models(s, [c.name for c in chosen])
             await s.commit()

@@ -70,6 +70,16 @@ async def move_place(s: AsyncSession, offering_id: str, delta: int) -> None:
                     .execution_options(synchronize_session=False))
 
 
+async def load_vouchers(s: AsyncSession, voucher_ids: Sequence[str]) -> list[VoucherView]:
+    """These vouchers' rows, brought into the session: while the caller holds them, a batch
+    of events reads them (``s.get``) without a query each."""
+    out: list[VoucherView] = []
+    for i in range(0, len(voucher_ids), 500):
+        out += (await s.scalars(select(VoucherView).where(
+            VoucherView.voucher_id.in_(voucher_ids[i:i + 500])))).all()
+    return out
+
+
 async def voucher(s: AsyncSession, voucher_id: str) -> VoucherView | None:
     return await s.get(VoucherView, voucher_id)
 
@@ -89,6 +99,11 @@ async def offerings_of(s: AsyncSession, region: str, service_type: str | None
 async def accreditations_in(s: AsyncSession, region: str) -> list[AccreditationView]:
     return list((await s.scalars(select(AccreditationView).where(
         AccreditationView.region == region))).all())
+
+
+async def regions_of(s: AsyncSession, provider_id: str) -> list[str]:
+    return list((await s.scalars(select(AccreditationView.region).where(
+        AccreditationView.provider_id == provider_id))).all())
 
 
 async def provider_names(s: AsyncSession, provider_ids: Sequence[str]) -> dict[str, str]:

@@ -71,4 +71,5 @@ def consumers(rt: Runtime) -> Sequence[Consumer]:
         # Default assignments proposed by matching: many at once, applied in batches.
         rt.consumer("voucher-from-matching", stream="MATCHING", handlers={
             AssignmentProposed.event_type(): assignments.apply_proposal},
+            batch_handlers={AssignmentProposed.event_type(): assignments.apply_proposals},
             batched=True, batch=500)]

@@ -31,6 +31,7 @@ class Bucket:
     ratings: dict[str, RatingSummary]
     rating_prior: float
     titles: dict[str, dict[str, str]]
+    names: dict[str, str]
 
 
 @dataclass
@@ -42,6 +43,7 @@ class _Region:
     figures: dict[str, dict[str, OutcomeFigure]]
     ratings: dict[str, dict[str, RatingSummary]]
     titles: dict[str, dict[str, str]]
+    names: dict[str, str]
     buckets: dict[str, Bucket] = field(default_factory=dict)
 
 
@@ -66,7 +68,8 @@ class RegionIndex:
             ratings = r.ratings.get(service_type, {})
             got = Bucket(offerings=r.index.bucket(region, service_type),
                          figures=r.figures.get(service_type, {}), ratings=ratings,
-                         rating_prior=region_rating_mean(ratings.values()), titles=r.titles)
+                         rating_prior=region_rating_mean(ratings.values()), titles=r.titles,
+                         names=r.names)
             r.buckets[service_type] = got
         return got
 
@@ -87,8 +90,9 @@ class RegionIndex:
         figures: defaultdict[str, dict[str, OutcomeFigure]] = defaultdict(dict)
         for f in await publication.figures_of(s, region):
             figures[f.service_type][f.provider_id] = f
+        names = await repository.provider_names(s, sorted(accs))
         return _Region(generation, pub_generation, today, index, dict(figures), dict(ratings),
-                       titles)
+                       titles, names)
 
 
 def region_index(extra: dict[str, Any]) -> RegionIndex:

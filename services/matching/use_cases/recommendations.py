@@ -28,12 +28,11 @@ async def for_voucher(db: Database, extra: dict[str, Any], principal: Principal,
         rec = recommend(views.voucher(v), bucket.offerings, bucket.figures, bucket.ratings,
                         today=day, rotation_key=random.getrandbits(63), limit=limit,
                         rating_prior=bucket.rating_prior, excluded_limit=limit)
-        names = await repository.provider_names(s, sorted({r.provider_id for r in rec.ranked}))
     return RecommendationOut(
         voucher_id=v.voucher_id, score_version=rec.score_version, data_as_of=rec.data_as_of,
         eligible_count=rec.eligible_count,
         items=[RankedOut(rank=i + 1, offering_id=r.offering_id, provider_id=r.provider_id,
-                         provider_name=names.get(r.provider_id),
+                         provider_name=bucket.names.get(r.provider_id),
                          title=bucket.titles.get(r.offering_id), score=r.score,
                          factors=[FactorOut(name=f.name, value=f.value, weight=f.weight,
                                             contribution=f.contribution) for f in r.factors])

@@ -15,11 +15,12 @@ from contracts.events import Envelope
 from contracts.matching import AssignmentProposed
 from contracts.voucher import Chooser, VoucherProviderChosen
 from kit.errors import Conflict
+from kit.outbox import add_events
 from services.voucher import repository
 from services.voucher.domain.lifecycle import Action, VoucherState, transition
-from services.voucher.models import Voucher
+from services.voucher.models import Voucher, plumbing
 from services.voucher.use_cases.choices import choosable, set_choice
-from services.voucher.use_cases.common import emit, today
+from services.voucher.use_cases.common import emit, today, voucher_event
 
 log = structlog.get_logger("voucher.assignments")
 
@@ -54,3 +55,43 @@ async def apply_proposal(s: AsyncSession, envelope: Envelope) -> None:
                      "override" if event.override else "default_assignment")
     await emit(s, VoucherProviderChosen, v, chosen_by=Chooser.default_assignment,
                previous_provider_id=previous[0], previous_offering_id=previous[1])
+
+
+async def apply_proposals(s: AsyncSession, envelopes: list[Envelope]) -> None:
+    """Many proposals at once, with the same rules as :func:`apply_proposal`: the vouchers,
+    offerings and accreditations read in a few queries, the places taken per offering, the
+    choices and events written in bulk. The latest proposal of a voucher in the batch wins."""
+    latest = {e.voucher_id: e for e in (AssignmentProposed.model_validate(x.data)
+                                        for x in envelopes)}
+    vouchers = await repository.vouchers_by_id(s, sorted(latest), lock=True)
+    todo = [(v, latest[v.id]) for v in vouchers.values()
+            if v.region == latest[v.id].region and applies(v, latest[v.id])]
+    held = await repository.load_offerings(s, sorted({e.offering_id for _, e in todo}))
+    fitting = []
+    for v, e in todo:
+        try:
+            fitting.append((v, e, await choosable(s, v, e.offering_id)))
+        except Conflict as exc:
+            log.info("assignment_not_applied", voucher_id=v.id, reason=str(exc))
+    wanted: dict[str, int] = {}
+    for _, _, o in fitting:
+        wanted[o.offering_id] = wanted.get(o.offering_id, 0) + 1
+    given = await repository.take_places(s, wanted)
+    events = []
+    for v, e, o in fitting:
+        if given.get(o.offering_id, 0) <= 0:
+            log.info("assignment_not_applied", voucher_id=v.id, reason="no open place")
+            continue
+        given[o.offering_id] -= 1
+        previous = (v.provider_id, v.offering_id)
+        if previous[1]:
+            await repository.free_place(s, previous[1])
+        v.state = transition(VoucherState(v.state), Action.choose).value
+        await set_choice(s, v, o, Chooser.default_assignment, None,
+                         "override" if e.override else "default_assignment")
+        events.append((voucher_event(VoucherProviderChosen, v,
+                                     chosen_by=Chooser.default_assignment,
+                                     previous_provider_id=previous[0],
+                                     previous_offering_id=previous[1]), v.id))
+    await add_events(s, plumbing, events)  # type: ignore[arg-type]
+    del held
