@@ -10,6 +10,7 @@ class Settings(ServiceSettings):
     service_name: str = "matching"
     port: int = 8003
     database_url: str = "sqlite+aiosqlite:///var/matching.db"
+    outbox_batch: int = 1000  # a run writes one proposal event per voucher
 
     assignment_top_k: int = Field(default=50, ge=1, le=200,
                                   description="candidates per voucher in a default assignment")
