@@ -1,0 +1,271 @@
+"""Default assignment: vouchers past their choice deadline get one of their top-K candidate
+offerings, under the offerings' open places and a cap on any one provider's share of the run.
+
+The objective is lexicographic: as many vouchers placed as possible, then the greatest total
+score. It is a min-cost max-flow (OR-Tools ``SimpleMinCostFlow.solve_max_flow_with_min_cost``)
+source → voucher class → offering → provider → sink, where a *class* is the set of vouchers
+with the same candidate list and scores (vouchers of one municipality, languages and remote
+preference usually share one): merging them changes neither the optimum nor the objective, and
+makes the graph a few arcs per class instead of K per voucher. Arc and member order are
+shuffled by the seed, so equal-scored candidates rotate between runs and a run is reproduced
+exactly by its seed. Overrides are the caller's: a voucher marked ``fixed`` keeps its offering
+and uses its place and its provider's share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+import numpy.typing as npt
+from ortools.graph.python import min_cost_flow
+
+IntArray = npt.NDArray[np.int64] | npt.NDArray[np.int32] | npt.NDArray[np.int16]
+I64 = npt.NDArray[np.int64]
+
+
+class Status(IntEnum):
+    """What happened to one voucher in a run (an explanation's code)."""
+
+    first_candidate = 0
+    first_was_full = 1  # placed lower: the 1st candidate's places were all taken
+    first_provider_capped = 2  # placed lower: the 1st candidate's provider reached its share
+    equal_score = 3  # placed lower at the same score as the 1st (rotation among equals)
+    fixed = 4  # an administrator's override, kept as it was
+    no_candidates = 5
+    all_full = 6  # unplaced: every candidate's places were taken
+    providers_capped = 7  # unplaced: candidates with places left were at providers at their share
+
+
+@dataclass(frozen=True)
+class AssignmentInput:
+    """One run's inputs, by index. ``candidates[v, k]`` is voucher v's k-th candidate offering
+    (best first; −1 pads a short list), ``scores[v, k]`` its score points. ``capacities[o]``
+    is offering o's open places, ``offering_provider[o]`` its provider's index. No provider
+    gets more than ``ceil(share_cap × vouchers)`` of the run (fixed vouchers included)."""
+
+    candidates: IntArray  # (V, K)
+    scores: IntArray  # (V, K)
+    capacities: IntArray  # (O,)
+    offering_provider: IntArray  # (O,)
+    share_cap: float
+    seed: int
+    fixed: IntArray | None = None  # (V,) offering index set by an override, −1 = free
+
+    @property
+    def provider_cap(self) -> int:
+        v = int(self.candidates.shape[0])
+        return max(1, int(np.ceil(self.share_cap * v - 1e-9)))
+
+
+@dataclass(frozen=True)
+class AssignmentResult:
+    offering: I64  # (V,) offering index or −1
+    rank: I64  # (V,) 0-based candidate rank of the offering, −1 if none or not a candidate
+    status: I64  # (V,) Status codes
+    objective: int  # total score of the vouchers placed by the run (fixed ones not counted)
+    placed: int  # vouchers placed by the run (fixed ones not counted)
+    classes: int  # voucher classes the graph was built on
+    seed: int
+
+
+def _classes(cand: I64, scores: I64) -> tuple[I64, I64]:
+    """(class of each row, first row of each class) for rows of equal candidates and scores."""
+    rng = np.random.default_rng(0x5E7E11)
+    k = cand.shape[1]
+    r1 = rng.integers(1, 2**63, size=k, dtype=np.uint64) | np.uint64(1)
+    r2 = rng.integers(1, 2**63, size=k, dtype=np.uint64) | np.uint64(1)
+    h = (cand.astype(np.uint64) * r1).sum(axis=1, dtype=np.uint64)
+    h ^= (scores.astype(np.uint64) * r2).sum(axis=1, dtype=np.uint64)
+    _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
+    rep = first[inverse]
+    if not (np.array_equal(cand, cand[rep]) and np.array_equal(scores, scores[rep])):
+        both = np.concatenate([cand, scores], axis=1)
+        _, first, inverse = np.unique(both, axis=0, return_index=True, return_inverse=True)
+    return inverse.astype(np.int64).ravel(), first.astype(np.int64)
+
+
+def solve(inp: AssignmentInput) -> AssignmentResult:
+    cand = np.asarray(inp.candidates, dtype=np.int64)
+    scores = np.asarray(inp.scores, dtype=np.int64)
+    caps = np.asarray(inp.capacities, dtype=np.int64)
+    prov = np.asarray(inp.offering_provider, dtype=np.int64)
+    n_v = cand.shape[0]
+    n_o = caps.shape[0]
+    n_p = int(prov.max()) + 1 if n_o else 0
+    fixed = (
+        np.full(n_v, -1, dtype=np.int64)
+        if inp.fixed is None
+        else np.asarray(inp.fixed, dtype=np.int64)
+    )
+    is_fixed = fixed >= 0
+    used_o = np.bincount(fixed[is_fixed], minlength=n_o).astype(np.int64)
+    used_p = np.bincount(prov[fixed[is_fixed]], minlength=n_p).astype(np.int64)
+    room_o = np.maximum(caps - used_o, 0)
+    room_p = np.maximum(inp.provider_cap - used_p, 0)
+
+    free = np.flatnonzero(~is_fixed)
+    offering = fixed.copy()
+    rng = np.random.default_rng(inp.seed)
+    n_c = 0
+    if free.size and n_o:
+        cls, first = _classes(cand[free], scores[free])
+        n_c = first.size
+        count = np.bincount(cls, minlength=n_c).astype(np.int64)
+        c_cand = cand[free][first]
+        c_score = scores[free][first]
+        c_idx, k_idx = np.nonzero(c_cand >= 0)
+        perm = rng.permutation(c_idx.size)
+        c_idx, k_idx = c_idx[perm], k_idx[perm]
+        o_idx = c_cand[c_idx, k_idx]
+        # nodes: 0 source, 1 sink, classes, offerings (in a seeded order), providers
+        o_node = 2 + n_c + rng.permutation(n_o)
+        p_node = 2 + n_c + n_o + np.arange(n_p)
+        smcf = min_cost_flow.SimpleMinCostFlow()
+        smcf.add_arcs_with_capacity_and_unit_cost(
+            np.zeros(n_c, np.int32), (2 + np.arange(n_c)).astype(np.int32), count,
+            np.zeros(n_c, np.int64),
+        )  # fmt: skip
+        arcs = smcf.add_arcs_with_capacity_and_unit_cost(
+            (2 + c_idx).astype(np.int32), o_node[o_idx].astype(np.int32),
+            count[c_idx], -c_score[c_idx, k_idx],
+        )  # fmt: skip
+        smcf.add_arcs_with_capacity_and_unit_cost(
+            o_node.astype(np.int32), p_node[prov].astype(np.int32), room_o, np.zeros(n_o, np.int64)
+        )
+        smcf.add_arcs_with_capacity_and_unit_cost(
+            p_node.astype(np.int32), np.ones(n_p, np.int32), room_p, np.zeros(n_p, np.int64)
+        )
+        smcf.set_nodes_supplies(np.array([0, 1], np.int32), np.array([free.size, -free.size]))
+        status = smcf.solve_max_flow_with_min_cost()
+        if status != smcf.OPTIMAL:
+            raise RuntimeError(f"min-cost flow ended {status}")
+        flow = smcf.flows(arcs).astype(np.int64)
+        offering[free] = _spread(cls, count, c_idx, k_idx, o_idx, flow, rng)
+
+    return _result(inp, cand, scores, caps, prov, offering, is_fixed, n_c)
+
+
+def _spread(
+    cls: I64, count: I64, c_idx: I64, k_idx: I64, o_idx: I64, flow: I64, rng: np.random.Generator
+) -> I64:
+    """Hand each class's flows to its members: members in a seeded order, best rank first."""
+    n_c = count.size
+    members = np.lexsort((rng.random(cls.size), cls))  # rows grouped by class, shuffled inside
+    class_start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    used = flow > 0
+    c_u, k_u, o_u, f_u = c_idx[used], k_idx[used], o_idx[used], flow[used]
+    order = np.lexsort((k_u, c_u))
+    c_u, o_u, f_u = c_u[order], o_u[order], f_u[order]
+    unit_class = np.repeat(c_u, f_u)
+    unit_offering = np.repeat(o_u, f_u)
+    placed_per_class = np.bincount(c_u, weights=f_u, minlength=n_c).astype(np.int64)
+    unit_first = np.concatenate([[0], np.cumsum(placed_per_class)[:-1]])
+    within = np.arange(unit_class.size) - unit_first[unit_class]
+    out = np.full(cls.size, -1, dtype=np.int64)
+    out[members[class_start[unit_class] + within]] = unit_offering
+    return out
+
+
+def greedy(inp: AssignmentInput) -> AssignmentResult:
+    """The baseline: vouchers in a seeded random order, each takes its best candidate that
+    still has a place and whose provider is under its share."""
+    cand = np.asarray(inp.candidates, dtype=np.int64)
+    scores = np.asarray(inp.scores, dtype=np.int64)
+    caps = np.asarray(inp.capacities, dtype=np.int64)
+    prov = np.asarray(inp.offering_provider, dtype=np.int64)
+    n_v = cand.shape[0]
+    fixed = (
+        np.full(n_v, -1, dtype=np.int64)
+        if inp.fixed is None
+        else np.asarray(inp.fixed, dtype=np.int64)
+    )
+    is_fixed = fixed >= 0
+    room_o = (caps - np.bincount(fixed[is_fixed], minlength=caps.size)).tolist()
+    n_p = int(prov.max()) + 1 if prov.size else 0
+    room_p = (inp.provider_cap - np.bincount(prov[fixed[is_fixed]], minlength=n_p)).tolist()
+    prov_l = prov.tolist()
+    offering = fixed.copy()
+    for v in np.random.default_rng(inp.seed).permutation(np.flatnonzero(~is_fixed)).tolist():
+        for o in cand[v].tolist():
+            if o >= 0 and room_o[o] > 0 and room_p[prov_l[o]] > 0:
+                room_o[o] -= 1
+                room_p[prov_l[o]] -= 1
+                offering[v] = o
+                break
+    return _result(inp, cand, scores, caps, prov, offering, is_fixed, n_v)
+
+
+def _result(
+    inp: AssignmentInput,
+    cand: I64,
+    scores: I64,
+    caps: I64,
+    prov: I64,
+    offering: I64,
+    is_fixed: npt.NDArray[np.bool_],
+    n_classes: int,
+) -> AssignmentResult:
+    n_v = cand.shape[0]
+    hit = (cand == offering[:, None]) & (offering[:, None] >= 0)
+    has = hit.any(axis=1)
+    rank = np.where(has, hit.argmax(axis=1), -1).astype(np.int64)
+    got = ~is_fixed & (offering >= 0)
+    objective = int(scores[np.flatnonzero(got), rank[got]].sum()) if got.any() else 0
+    n_o = caps.size
+    n_p = int(prov.max()) + 1 if n_o else 0
+    placed = offering >= 0
+    full_o = np.bincount(offering[placed], minlength=n_o) >= caps
+    capped_p = np.bincount(prov[offering[placed]], minlength=n_p) >= inp.provider_cap
+    valid = cand >= 0
+    safe = np.where(valid, cand, 0)
+    c_full = full_o[safe] & valid
+    c_capped = capped_p[prov[safe]] & valid & ~c_full
+    status = np.full(n_v, Status.first_candidate, dtype=np.int64)
+    lower = got & (rank > 0)
+    status[lower & c_full[:, 0]] = Status.first_was_full
+    status[lower & c_capped[:, 0]] = Status.first_provider_capped
+    first_open = lower & ~c_full[:, 0] & ~c_capped[:, 0]
+    status[first_open] = Status.equal_score
+    status[is_fixed] = Status.fixed
+    unplaced = ~placed
+    status[unplaced & valid.any(axis=1) & (c_full | ~valid).all(axis=1)] = Status.all_full
+    status[unplaced & valid.any(axis=1) & ~(c_full | ~valid).all(axis=1)] = Status.providers_capped
+    status[unplaced & ~valid.any(axis=1)] = Status.no_candidates
+    return AssignmentResult(
+        offering=offering,
+        rank=rank,
+        status=status,
+        objective=objective,
+        placed=int(got.sum()),
+        classes=n_classes,
+        seed=inp.seed,
+    )
+
+
+_ORDINAL = {1: "1st", 2: "2nd", 3: "3rd"}
+
+
+def ordinal(n: int) -> str:
+    return _ORDINAL.get(n, f"{n}th")
+
+
+def explain(result: AssignmentResult, v: int) -> str:
+    """One voucher's outcome in words, e.g. "your 2nd candidate; the 1st was full"."""
+    s = Status(int(result.status[v]))
+    nth = ordinal(int(result.rank[v]) + 1)
+    return {
+        Status.first_candidate: "your 1st candidate",
+        Status.first_was_full: f"your {nth} candidate; the 1st was full",
+        Status.first_provider_capped: (
+            f"your {nth} candidate; the 1st one's provider had reached its share of this run"
+        ),
+        Status.equal_score: f"your {nth} candidate, scored equal to the 1st",
+        Status.fixed: "set by an administrator",
+        Status.no_candidates: "not assigned: no eligible offering",
+        Status.all_full: "not assigned: every candidate was full",
+        Status.providers_capped: (
+            "not assigned: candidates with places left were at providers at their share"
+        ),
+    }[s]
