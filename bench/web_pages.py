@@ -28,8 +28,10 @@ from common import load, machine  # bench/ is on sys.path when run as a script
 from tests.webstack import WebStack, web_stack
 
 PAIRS = {
-    "search": ("/api/v1/offerings?region=pirkanmaa&limit=10",
-               "/offerings?region=pirkanmaa&limit=10&lang=fi"),
+    "search": (
+        "/api/v1/offerings?region=pirkanmaa&limit=10",
+        "/offerings?region=pirkanmaa&limit=10&lang=fi",
+    ),
     "offering": ("/api/v1/offerings/{id}", "/offerings/{id}?lang=fi"),
 }
 
@@ -38,28 +40,39 @@ async def publish(stack: WebStack, n: int) -> None:
     """``n`` more offerings of one demo provider in Pirkanmaa, through the API."""
     provider = stack.provider_named("Polku Valmennus Oy")
     async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
-        r = await http.post("/auth/dev-token", json={"role": "provider",
-                                                     "provider_id": provider["id"]})
+        r = await http.post(
+            "/auth/dev-token", json={"role": "provider", "provider_id": provider["id"]}
+        )
         auth = {"Authorization": f"Bearer {r.json()['access_token']}"}
         sem = asyncio.Semaphore(8)
 
         async def one(i: int) -> None:
             async with sem:
-                r = await http.post("/api/v1/offerings", headers=auth, json={
-                    "region": "pirkanmaa", "service_type": "career-guidance",
-                    "title": {"fi": f"Mittausvalmennus {i}"},
-                    "description": {"fi": "Valmennusta mittausta varten."},
-                    "municipalities": ["837"], "languages": ["fi"],
-                    "unit_price_cents": 50_000 + i, "capacity": 5, "duration_days": 30,
-                    "next_start": (date.today() + timedelta(days=1 + i % 600)).isoformat()})
+                r = await http.post(
+                    "/api/v1/offerings",
+                    headers=auth,
+                    json={
+                        "region": "pirkanmaa",
+                        "service_type": "career-guidance",
+                        "title": {"fi": f"Mittausvalmennus {i}"},
+                        "description": {"fi": "Valmennusta mittausta varten."},
+                        "municipalities": ["837"],
+                        "languages": ["fi"],
+                        "unit_price_cents": 50_000 + i,
+                        "capacity": 5,
+                        "duration_days": 30,
+                        "next_start": (date.today() + timedelta(days=1 + i % 600)).isoformat(),
+                    },
+                )
                 assert r.status_code == 201, r.text
 
         await asyncio.gather(*(one(i) for i in range(n)))
 
 
 def measure(stack: WebStack, rounds: int, seconds: float) -> dict[str, dict[str, Any]]:
-    first = httpx.get(stack.url + "/api/v1/offerings", params={"region": "pirkanmaa"},
-                      timeout=15).json()
+    first = httpx.get(
+        stack.url + "/api/v1/offerings", params={"region": "pirkanmaa"}, timeout=15
+    ).json()
     offering = first["items"][0]["id"]
     out: dict[str, dict[str, Any]] = {}
     for name, (api, page) in PAIRS.items():
@@ -73,8 +86,9 @@ def measure(stack: WebStack, rounds: int, seconds: float) -> dict[str, dict[str,
         windows["api"].append(load(api, seconds=seconds, concurrency=1))
         loaded["api"].append(load(api, seconds=seconds, concurrency=8))
 
-        def around(kind: str, figure: str, i: int, w: dict[str, list[dict[str, Any]]]
-                   ) -> tuple[float, float]:
+        def around(
+            kind: str, figure: str, i: int, w: dict[str, list[dict[str, Any]]]
+        ) -> tuple[float, float]:
             base = (w["api"][i][figure] + w["api"][i + 1][figure]) / 2
             return w[kind][i][figure], base
 
@@ -85,10 +99,11 @@ def measure(stack: WebStack, rounds: int, seconds: float) -> dict[str, dict[str,
             "api_p50": statistics.median(w["p50_ms"] for w in windows["api"]),
             "api_p95": statistics.median(w["p95_ms"] for w in windows["api"]),
             "p50_ratio": statistics.median(
-                a / b for a, b in (around("page", "p50_ms", i, windows) for i in range(rounds))),
+                a / b for a, b in (around("page", "p50_ms", i, windows) for i in range(rounds))
+            ),
             "rps_ratio": statistics.median(
-                a / b for a, b in (around("page", "req_per_s", i, loaded)
-                                   for i in range(rounds))),
+                a / b for a, b in (around("page", "req_per_s", i, loaded) for i in range(rounds))
+            ),
             "page_rps": statistics.median(w["req_per_s"] for w in loaded["page"]),
             "errors": sum(w["errors"] for w in windows["page"] + loaded["page"]),
         }
@@ -99,24 +114,31 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--more", type=int, default=1000, help="offerings added for the "
-                        "second measurement")
+    parser.add_argument(
+        "--more", type=int, default=1000, help="offerings added for the second measurement"
+    )
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp, web_stack(Path(tmp)) as stack:
         results.append(("demo data", measure(stack, args.rounds, args.seconds)))
         asyncio.run(publish(stack, args.more))
         results.append((f"+{args.more} offerings", measure(stack, args.rounds, args.seconds)))
-    print(f"Web pages vs the API calls they are built from ({machine()}; median of "
-          f"{args.rounds} rounds of {args.seconds:g} s windows)")
-    print(f"{'data':<18} {'page':<9} {'total':>6} {'API p50':>8} {'page p50':>9} "
-          f"{'API p95':>8} {'page p95':>9} {'p50 x':>6} {'page rps':>9} {'rps x':>6} err")
+    print(
+        f"Web pages vs the API calls they are built from ({machine()}; median of "
+        f"{args.rounds} rounds of {args.seconds:g} s windows)"
+    )
+    print(
+        f"{'data':<18} {'page':<9} {'total':>6} {'API p50':>8} {'page p50':>9} "
+        f"{'API p95':>8} {'page p95':>9} {'p50 x':>6} {'page rps':>9} {'rps x':>6} err"
+    )
     for label, figures in results:
         for name, f in figures.items():
-            print(f"{label:<18} {name:<9} {f['total']:>6} {f['api_p50']:>8.1f} "
-                  f"{f['page_p50']:>9.1f} {f['api_p95']:>8.1f} {f['page_p95']:>9.1f} "
-                  f"{f['p50_ratio']:>6.2f} {f['page_rps']:>9.0f} {f['rps_ratio']:>6.2f} "
-                  f"{f['errors']}")
+            print(
+                f"{label:<18} {name:<9} {f['total']:>6} {f['api_p50']:>8.1f} "
+                f"{f['page_p50']:>9.1f} {f['api_p95']:>8.1f} {f['page_p95']:>9.1f} "
+                f"{f['p50_ratio']:>6.2f} {f['page_rps']:>9.0f} {f['rps_ratio']:>6.2f} "
+                f"{f['errors']}"
+            )
 
 
 if __name__ == "__main__":

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from services.matching.domain.ranking import OfferingBucket
 from services.matching.domain.types import OfferingView
 
 
 class OfferingIndex:
     """Offerings by (region, service_type); ``put`` replaces an offering by id (also when it
     moved to another bucket), ``remove`` drops it. A bucket is a tuple built on first read
-    after a change, so reads in a row cost nothing."""
+    after a change (with the columns ``score.recommend`` reads, built on its first call), so
+    reads in a row cost nothing."""
 
     def __init__(self, offerings: Iterable[OfferingView] = ()) -> None:
         self._where: dict[str, tuple[str, str]] = {}
         self._buckets: dict[tuple[str, str], dict[str, OfferingView]] = {}
-        self._frozen: dict[tuple[str, str], tuple[OfferingView, ...]] = {}
+        self._frozen: dict[tuple[str, str], OfferingBucket] = {}
         for o in offerings:
             self.put(o)
 
@@ -35,11 +37,12 @@ class OfferingIndex:
             self._buckets[key].pop(offering_id, None)
             self._frozen.pop(key, None)
 
-    def bucket(self, region: str, service_type: str) -> tuple[OfferingView, ...]:
+    def bucket(self, region: str, service_type: str) -> OfferingBucket:
+        """The bucket's offerings as a tuple that keeps its columns for ranking."""
         key = (region, service_type)
         got = self._frozen.get(key)
         if got is None:
-            got = tuple(self._buckets.get(key, {}).values())
+            got = OfferingBucket(self._buckets.get(key, {}).values())
             self._frozen[key] = got
         return got
 

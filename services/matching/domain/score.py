@@ -9,11 +9,13 @@ calls; never by name or id. The holder's profile bands, age, sex, origin or heal
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
+import numpy.typing as npt
+
+from services.matching.domain.ranking import arrays_of, id_hash, rotation_values
 from services.matching.domain.types import (
     Excluded,
     ExclusionReason,
@@ -44,6 +46,9 @@ DISTANCE_VALUES = {"same_municipality": 1.0, "same_region": 0.5, "remote": 0.0}
 
 _NAMES = tuple(WEIGHTS)
 _W = tuple(WEIGHTS.values())
+_SCORE_OFFSET = 2048  # scores lie within ±sum(weights), so OFFSET − score fits in 12 bits
+assert sum(_W) < _SCORE_OFFSET
+_REASONS = tuple(ExclusionReason)  # in the order the rules are tried
 
 
 def exclusion_reason(voucher: VoucherView, offering: OfferingView) -> ExclusionReason | None:
@@ -92,6 +97,51 @@ def _clamp(x: float) -> float:
     return -1.0 if x < -1.0 else 1.0 if x > 1.0 else x
 
 
+def outcome_value(figure: OutcomeFigure | None, region: str, service_type: str) -> float:
+    """(ratio − 1) ÷ 0.5 within −1..1; 0 (neutral) when no figure is shown."""
+    if (
+        figure is None
+        or not figure.shown
+        or figure.ratio is None
+        or figure.region != region
+        or figure.service_type != service_type
+    ):
+        return 0.0
+    return round(_clamp((figure.ratio - 1.0) / OUTCOME_RATIO_SPAN), 4)
+
+
+def rating_value(rating: RatingSummary | None, prior: float) -> float:
+    """The mean rating pulled toward the region's mean by ``RATING_PRIOR_COUNT`` ratings,
+    less the region's mean (1 star = the whole value); 0 without ratings."""
+    if rating is None or rating.count <= 0:
+        return 0.0
+    shrunk = (rating.count * rating.mean + RATING_PRIOR_COUNT * prior) / (
+        rating.count + RATING_PRIOR_COUNT
+    )
+    return round(_clamp(shrunk - prior), 4)
+
+
+def language_value(voucher: VoucherView, offering_languages: Iterable[str]) -> float:
+    """1 when the holder's first language is offered, 0.5 for another shared language."""
+    if not voucher.languages:
+        return 0.5
+    return 1.0 if voucher.languages[0] in offering_languages else 0.5
+
+
+def co_payment_value(price_cents: int, value_cents: int) -> float:
+    """−(what the holder pays above the voucher ÷ the voucher's value), down to −1."""
+    co_payment = max(0, price_cents - value_cents)
+    return round(-min(1.0, co_payment / value_cents), 4) if value_cents > 0 else 0.0
+
+
+def next_start_value(next_start: date | None, today: date) -> float:
+    """1 for a start today (or already rolling), falling to 0 at 180 days or none known."""
+    if next_start is None:
+        return 0.0
+    days = max(0, (next_start - today).days)
+    return round(max(0.0, 1.0 - days / NEXT_START_HORIZON_DAYS), 4)
+
+
 def factor_values(
     voucher: VoucherView,
     offering: OfferingView,
@@ -102,40 +152,14 @@ def factor_values(
     today: date,
     distance: str,
 ) -> tuple[float, ...]:
-    """The factors' values in −1..1, in the order of ``WEIGHTS``, rounded to 4 decimals."""
-    outcome = 0.0  # neutral when no figure is shown
-    if (
-        figure is not None
-        and figure.shown
-        and figure.ratio is not None
-        and figure.region == offering.region
-        and figure.service_type == offering.service_type
-    ):
-        outcome = _clamp((figure.ratio - 1.0) / OUTCOME_RATIO_SPAN)
-    rating_value = 0.0
-    if rating is not None and rating.count > 0:
-        shrunk = (rating.count * rating.mean + RATING_PRIOR_COUNT * rating_prior) / (
-            rating.count + RATING_PRIOR_COUNT
-        )
-        rating_value = _clamp(shrunk - rating_prior)
-    if not voucher.languages:
-        language = 0.5
-    else:
-        language = 1.0 if voucher.languages[0] in offering.languages else 0.5
-    co_payment = max(0, offering.price_cents - voucher.value_cents)
-    co_value = -min(1.0, co_payment / voucher.value_cents) if voucher.value_cents > 0 else 0.0
-    if offering.next_start is None:
-        start_value = 0.0
-    else:
-        days = max(0, (offering.next_start - today).days)
-        start_value = max(0.0, 1.0 - days / NEXT_START_HORIZON_DAYS)
+    """One eligible offering's factor values in the order of ``WEIGHTS``."""
     return (
-        round(outcome, 4),
-        round(rating_value, 4),
+        outcome_value(figure, voucher.region, voucher.service_type),
+        rating_value(rating, rating_prior),
         DISTANCE_VALUES[distance],
-        language,
-        round(co_value, 4),
-        round(start_value, 4),
+        language_value(voucher, offering.languages),
+        co_payment_value(offering.price_cents, voucher.value_cents),
+        next_start_value(offering.next_start, today),
     )
 
 
@@ -144,24 +168,14 @@ def contributions(values: Sequence[float]) -> tuple[int, ...]:
 
 
 def rotation_order(rotation_key: int, offering_id: str) -> int:
-    """Where an offering stands among equal scores for this rotation key."""
-    digest = hashlib.blake2b(
-        f"{rotation_key}:{offering_id}".encode(), digest_size=8, person=b"seteli-rot"
-    ).digest()
-    return int.from_bytes(digest, "big")
-
-
-@dataclass(slots=True)
-class _Scored:
-    offering: OfferingView
-    values: tuple[float, ...]
-    parts: tuple[int, ...]
-    score: int
+    """Where an offering stands among equal scores for this rotation key (lower first)."""
+    hashes = np.array([id_hash(offering_id)], dtype=np.uint64)
+    return int(rotation_values(hashes, rotation_key)[0])
 
 
 def recommend(
     voucher: VoucherView,
-    offerings: Iterable[OfferingView],
+    offerings: Sequence[OfferingView],
     figures: Mapping[str, OutcomeFigure],
     ratings: Mapping[str, RatingSummary],
     *,
@@ -169,74 +183,127 @@ def recommend(
     rotation_key: int,
     limit: int | None = None,
     rating_prior: float | None = None,
+    excluded_limit: int | None = None,
 ) -> Recommendation:
     """Rank the eligible offerings for one voucher and tell why the others are left out.
 
     ``figures`` and ``ratings`` are keyed by provider id (the voucher's region and service
-    type). ``offerings`` may be everything or only the voucher's bucket of an
-    :class:`~services.matching.domain.index.OfferingIndex`; offerings of other regions or
-    service types are listed as excluded only when passed. ``limit`` cuts ``ranked`` (the
-    factors are built only for what is returned); ``rating_prior`` saves computing the region
-    mean from ``ratings`` on every call."""
+    type). ``offerings`` may be any sequence, best the voucher's bucket of an
+    :class:`~services.matching.domain.index.OfferingIndex`: that bucket keeps its columns
+    between calls, and its providers' factor values while the same ``figures`` and
+    ``ratings`` objects are passed (pass new mappings when they change). Offerings of other
+    regions or service types are listed as excluded only when passed. ``limit`` cuts
+    ``ranked`` and ``excluded_limit`` ``excluded`` (the first ones in the order given; the
+    counts cover all); ``rating_prior`` saves computing the region mean from ``ratings``."""
     prior = region_rating_mean(ratings.values()) if rating_prior is None else rating_prior
-    scored: list[_Scored] = []
-    excluded: list[Excluded] = []
-    for o in offerings:
-        reason = exclusion_reason(voucher, o)
-        if reason is not None:
-            excluded.append(Excluded(o.offering_id, o.provider_id, reason))
-            continue
-        distance = distance_class(voucher, o)
-        assert distance is not None  # eligible offerings are in reach
-        values = factor_values(
-            voucher,
-            o,
-            figures.get(o.provider_id),
-            ratings.get(o.provider_id),
-            rating_prior=prior,
-            today=today,
-            distance=distance,
+    arr = arrays_of(offerings)
+    n = len(arr.offerings)
+    none = np.zeros(n, dtype=bool)
+    home = voucher.home_municipality
+    in_home = arr.by_municipality.get(home, none) if home is not None else none
+    in_region = arr.located if home is None else none
+    reach = in_home | in_region | (arr.remote & voucher.remote_suits)
+    if voucher.languages:
+        speaks = none.copy()
+        for lang in voucher.languages:
+            speaks |= arr.by_language.get(lang, none)
+    else:
+        speaks = ~none
+    failed = [
+        arr.region != voucher.region,
+        arr.service_type != voucher.service_type,
+        ~arr.approved,
+        ~arr.open,
+        ~reach,
+        ~speaks,
+    ]
+    code = np.select(failed, list(range(len(failed))), default=-1)
+    eligible = np.flatnonzero(code < 0)
+
+    per_provider = arr.provider_values(
+        figures,
+        ratings,
+        (prior, voucher.region, voucher.service_type),
+        lambda f, r: _with_points(
+            (outcome_value(f, voucher.region, voucher.service_type), rating_value(r, prior))
+        ),
+    )
+    value_cols: list[npt.NDArray[np.float64]] = []
+    point_cols: list[npt.NDArray[np.int64]] = []
+    if arr.providers:
+        for j in (0, 1):  # outcome, rating
+            value_cols.append(per_provider[j][eligible].astype(np.float64))
+            point_cols.append(per_provider[j + 2][eligible].astype(np.int64))
+    else:
+        value_cols += [np.zeros(0), np.zeros(0)]
+        point_cols += [np.zeros(0, np.int64), np.zeros(0, np.int64)]
+    distance = np.where(in_home[eligible], 1.0, np.where(in_region[eligible], 0.5, 0.0))
+    if voucher.languages:
+        first_language = arr.by_language.get(voucher.languages[0], none)[eligible]
+        language = np.where(first_language, 1.0, 0.5)
+    else:
+        language = np.full(eligible.size, 0.5)
+    for col, w in ((distance, _W[2]), (language, _W[3])):
+        value_cols.append(col)
+        point_cols.append(np.rint(col * w).astype(np.int64))  # as round(): half to even
+    co_values = [co_payment_value(p, voucher.value_cents) for p in arr.prices]
+    start_values = [next_start_value(d, today) for d in arr.starts]
+    for vals, of, w in (
+        (co_values, arr.price_of, _W[4]),
+        (start_values, arr.start_of, _W[5]),
+    ):
+        value_cols.append(np.array(vals, np.float64)[of[eligible]])
+        point_cols.append(np.array([round(w * v) for v in vals], np.int64)[of[eligible]])
+    score = np.sum(point_cols, axis=0) if eligible.size else np.zeros(0, np.int64)
+
+    rot = rotation_values(arr.hashes[eligible], rotation_key)
+    order_key = ((_SCORE_OFFSET - score).astype(np.uint64) << np.uint64(52)) | (
+        rot >> np.uint64(12)
+    )
+    if limit is not None and limit < eligible.size:
+        top = np.argpartition(order_key, max(limit - 1, 0))[: max(limit, 0)]
+        top = top[np.argsort(order_key[top], kind="stable")]
+    else:
+        top = np.argsort(order_key, kind="stable")
+    values = np.stack(value_cols, axis=1) if eligible.size else np.zeros((0, 6))
+    points = np.stack(point_cols, axis=1) if eligible.size else np.zeros((0, 6), np.int64)
+    ranked = []
+    for i in top.tolist():
+        o = arr.offerings[int(eligible[i])]
+        v_row = values[i].tolist()
+        p_row = points[i].tolist()
+        ranked.append(
+            Ranked(
+                offering_id=o.offering_id,
+                provider_id=o.provider_id,
+                score=int(score[i]),
+                factors=tuple(
+                    Factor(nm, v, w, c)
+                    for nm, v, w, c in zip(_NAMES, v_row, _W, p_row, strict=True)
+                ),
+            )
         )
-        parts = contributions(values)
-        scored.append(_Scored(o, values, parts, sum(parts)))
-    ordered = _rotate_ties(scored, rotation_key)
-    shown = ordered if limit is None else ordered[:limit]
-    ranked = tuple(
-        Ranked(
-            offering_id=s.offering.offering_id,
-            provider_id=s.offering.provider_id,
-            score=s.score,
-            factors=tuple(
-                Factor(n, v, w, c) for n, v, w, c in zip(_NAMES, s.values, _W, s.parts, strict=True)
-            ),
-        )
-        for s in shown
+    out = np.flatnonzero(code >= 0)
+    counts = np.bincount(code[out], minlength=len(_REASONS))
+    listed = out if excluded_limit is None else out[: max(excluded_limit, 0)]
+    excluded = tuple(
+        Excluded(arr.offerings[i].offering_id, arr.offerings[i].provider_id, _REASONS[c])
+        for i, c in zip(listed.tolist(), code[listed].tolist(), strict=True)
     )
     return Recommendation(
         voucher_id=voucher.voucher_id,
-        ranked=ranked,
-        excluded=tuple(excluded),
+        ranked=tuple(ranked),
+        excluded=excluded,
         score_version=SCORE_VERSION,
         data_as_of=today,
-        eligible_count=len(scored),
+        eligible_count=int(eligible.size),
+        excluded_count=int(out.size),
+        excluded_by_reason=tuple(
+            (r.value, int(c)) for r, c in zip(_REASONS, counts.tolist(), strict=True) if c
+        ),
     )
 
 
-def _rotate_ties(scored: list[_Scored], rotation_key: int) -> list[_Scored]:
-    """Best score first; within equal scores, the rotation order (hashes only for ties)."""
-    scored.sort(key=lambda s: -s.score)
-    out: list[_Scored] = []
-    i = 0
-    n = len(scored)
-    while i < n:
-        j = i + 1
-        while j < n and scored[j].score == scored[i].score:
-            j += 1
-        if j - i == 1:
-            out.append(scored[i])
-        else:
-            tie = scored[i:j]
-            tie.sort(key=lambda s: rotation_order(rotation_key, s.offering.offering_id))
-            out.extend(tie)
-        i = j
-    return out
+def _with_points(values: tuple[float, float]) -> tuple[float, ...]:
+    """(outcome, rating) values followed by their whole points."""
+    return (*values, *(round(w * v) for w, v in zip(_W[:2], values, strict=True)))

@@ -123,10 +123,12 @@ class Excluded:
 class Recommendation:
     voucher_id: str
     ranked: tuple[Ranked, ...]  # best first; equal scores in the call's rotation order
-    excluded: tuple[Excluded, ...]
+    excluded: tuple[Excluded, ...]  # in the order given, cut to ``excluded_limit``
     score_version: str
     data_as_of: date
     eligible_count: int  # all eligible, also when ``ranked`` was cut to a limit
+    excluded_count: int = 0  # all excluded, also when ``excluded`` was cut
+    excluded_by_reason: tuple[tuple[str, int], ...] = ()  # (reason, count), reasons in order
 
 
 # ------------------------------------------------------------------ outcome statistics

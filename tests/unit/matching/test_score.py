@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from dataclasses import replace
 from datetime import date, timedelta
@@ -14,8 +15,13 @@ from services.matching.domain.index import OfferingIndex
 from services.matching.domain.score import (
     SCORE_VERSION,
     WEIGHTS,
+    contributions,
+    distance_class,
     exclusion_reason,
+    factor_values,
     recommend,
+    region_rating_mean,
+    rotation_order,
 )
 from services.matching.domain.types import (
     ExclusionReason,
@@ -172,14 +178,23 @@ def test_the_profile_and_holder_kind_do_not_change_the_ranking(
 
 def test_equal_providers_get_equal_first_places_over_many_calls() -> None:
     """Five identical offerings, 10 000 calls with rotation keys 0..9 999: each is first
-    2 000 ± 200 times (±5 binomial standard deviations), and ids do not decide it."""
+    2 000 ± 200 times (±5 binomial standard deviations), and ids do not decide it. The first
+    500 calls go through ``recommend``; the rest read the same rotation order directly (the
+    rule test below proves ``recommend`` orders equal scores by it)."""
     offerings = [offering(name) for name in ("aa", "bb", "cc", "dd", "ee")]
     index = OfferingIndex(offerings)
     bucket = index.bucket("uusimaa", "coaching")
     first: Counter[str] = Counter()
     for key in range(10_000):
-        rec = recommend(VOUCHER, bucket, {}, {}, today=TODAY, rotation_key=key, limit=1)
-        first[rec.ranked[0].offering_id] += 1
+        if key < 500:
+            rec = recommend(VOUCHER, bucket, {}, {}, today=TODAY, rotation_key=key, limit=1)
+            winner = rec.ranked[0].offering_id
+            assert (
+                winner == min(bucket, key=lambda o: rotation_order(key, o.offering_id)).offering_id
+            )
+        else:
+            winner = min(bucket, key=lambda o: rotation_order(key, o.offering_id)).offering_id
+        first[winner] += 1
     assert set(first) == {"aa", "bb", "cc", "dd", "ee"}
     assert all(abs(n - 2_000) <= 200 for n in first.values()), first
     # the same key gives the same order
@@ -204,3 +219,78 @@ def test_the_index_keeps_one_bucket_per_region_and_service_type() -> None:
     index.remove("b")
     assert [o.open_places for o in index.bucket("pirkanmaa", "coaching")] == [1]
     assert len(index) == 1
+
+
+def random_case(rng: random.Random) -> tuple[VoucherView, list[OfferingView], dict, dict]:
+    munis = ("091", "049", "092")
+    langs = ("fi", "sv", "en")
+    voucher = replace(
+        VOUCHER,
+        home_municipality=rng.choice((*munis, None)),
+        languages=tuple(rng.sample(langs, rng.randrange(0, 3))),
+        remote_suits=rng.random() < 0.5,
+        value_cents=rng.choice((0, 150_000, 200_000)),
+    )
+    offerings = [
+        offering(
+            f"o{i}",
+            provider_id=f"p{rng.randrange(6)}",
+            region=rng.choice(("uusimaa", "uusimaa", "uusimaa", "pirkanmaa")),
+            service_type=rng.choice(("coaching", "coaching", "coaching", "training")),
+            municipalities=tuple(rng.sample(munis, rng.randrange(0, 3))),
+            remote=rng.random() < 0.4,
+            languages=tuple(rng.sample(langs, rng.randrange(1, 3))),
+            open_places=rng.randrange(0, 3),
+            price_cents=rng.choice((140_000, 200_000, 233_333, 450_000)),
+            next_start=rng.choice((None, TODAY - timedelta(days=3), TODAY + timedelta(days=61))),
+            approved=rng.random() < 0.9,
+        )
+        for i in range(rng.randrange(0, 40))
+    ]
+    figures = {
+        f"p{i}": figure(f"p{i}", round(rng.uniform(0.3, 1.9), 4), shown=rng.random() < 0.7)
+        for i in range(6)
+        if rng.random() < 0.8
+    }
+    ratings = {
+        f"p{i}": RatingSummary(f"p{i}", rng.randrange(0, 30), round(rng.uniform(1, 5), 2))
+        for i in range(6)
+        if rng.random() < 0.8
+    }
+    return voucher, offerings, figures, ratings
+
+
+def test_the_ranking_follows_the_rules_one_offering_at_a_time() -> None:
+    """The vector ranking against the scalar rules: reasons, values, points and order."""
+    rng = random.Random(20261201)
+    for case in range(150):
+        voucher, offerings, figures, ratings = random_case(rng)
+        prior = region_rating_mean(ratings.values())
+        rec = recommend(voucher, offerings, figures, ratings, today=TODAY, rotation_key=case)
+        reasons = {o.offering_id: exclusion_reason(voucher, o) for o in offerings}
+        assert [(e.offering_id, e.reason) for e in rec.excluded] == [
+            (oid, r) for oid, r in reasons.items() if r is not None
+        ]
+        assert rec.excluded_count == len(rec.excluded)
+        assert sum(n for _, n in rec.excluded_by_reason) == rec.excluded_count
+        by_id = {o.offering_id: o for o in offerings}
+        expected = []
+        for oid, reason in reasons.items():
+            if reason is not None:
+                continue
+            o = by_id[oid]
+            distance = distance_class(voucher, o)
+            assert distance is not None
+            values = factor_values(
+                voucher, o, figures.get(o.provider_id), ratings.get(o.provider_id),
+                rating_prior=prior, today=TODAY, distance=distance,
+            )  # fmt: skip
+            points = contributions(values)
+            expected.append((-sum(points), rotation_order(case, oid), oid, values, points))
+        expected.sort()
+        got = [
+            (-r.score, rotation_order(case, r.offering_id), r.offering_id,
+             tuple(f.value for f in r.factors), tuple(f.contribution for f in r.factors))
+            for r in rec.ranked
+        ]  # fmt: skip
+        assert got == expected
