@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -70,25 +71,47 @@ class AssignmentResult:
     seed: int
 
 
-def _classes(cand: I64, scores: I64) -> tuple[I64, I64]:
+_CHUNK = 32_768  # rows hashed at a time: no whole-matrix temporaries
+
+
+def _classes(cand: IntArray, scores: IntArray) -> tuple[I64, I64]:
     """(class of each row, first row of each class) for rows of equal candidates and scores."""
     rng = np.random.default_rng(0x5E7E11)
-    k = cand.shape[1]
+    n, k = cand.shape
     r1 = rng.integers(1, 2**63, size=k, dtype=np.uint64) | np.uint64(1)
     r2 = rng.integers(1, 2**63, size=k, dtype=np.uint64) | np.uint64(1)
-    h = (cand.astype(np.uint64) * r1).sum(axis=1, dtype=np.uint64)
-    h ^= (scores.astype(np.uint64) * r2).sum(axis=1, dtype=np.uint64)
+    h = np.empty(n, dtype=np.uint64)
+    for a in range(0, n, _CHUNK):
+        c = cand[a : a + _CHUNK].astype(np.uint64)
+        sc = scores[a : a + _CHUNK].astype(np.uint64)
+        h[a : a + _CHUNK] = (c * r1).sum(axis=1, dtype=np.uint64) ^ (sc * r2).sum(
+            axis=1, dtype=np.uint64
+        )
     _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
     rep = first[inverse]
-    if not (np.array_equal(cand, cand[rep]) and np.array_equal(scores, scores[rep])):
+    same = all(
+        np.array_equal(cand[a : a + _CHUNK], cand[rep[a : a + _CHUNK]])
+        and np.array_equal(scores[a : a + _CHUNK], scores[rep[a : a + _CHUNK]])
+        for a in range(0, n, _CHUNK)
+    )
+    if not same:  # a hash collision: group by the rows themselves
         both = np.concatenate([cand, scores], axis=1)
         _, first, inverse = np.unique(both, axis=0, return_index=True, return_inverse=True)
     return inverse.astype(np.int64).ravel(), first.astype(np.int64)
 
 
+def _int_matrix(a: IntArray) -> npt.NDArray[Any]:
+    got = np.asarray(a)
+    if got.ndim != 2 or not np.issubdtype(got.dtype, np.integer):
+        raise ValueError("candidates and scores are 2-d integer arrays")
+    return got
+
+
 def solve(inp: AssignmentInput) -> AssignmentResult:
-    cand = np.asarray(inp.candidates, dtype=np.int64)
-    scores = np.asarray(inp.scores, dtype=np.int64)
+    cand = _int_matrix(inp.candidates)  # kept in the caller's integer type: no copies
+    scores = _int_matrix(inp.scores)
+    if cand.shape != scores.shape:
+        raise ValueError("candidates and scores differ in shape")
     caps = np.asarray(inp.capacities, dtype=np.int64)
     prov = np.asarray(inp.offering_provider, dtype=np.int64)
     n_v = cand.shape[0]
@@ -110,11 +133,14 @@ def solve(inp: AssignmentInput) -> AssignmentResult:
     rng = np.random.default_rng(inp.seed)
     n_c = 0
     if free.size and n_o:
-        cls, first = _classes(cand[free], scores[free])
+        all_free = free.size == n_v
+        f_cand = cand if all_free else cand[free]
+        f_scores = scores if all_free else scores[free]
+        cls, first = _classes(f_cand, f_scores)
         n_c = first.size
         count = np.bincount(cls, minlength=n_c).astype(np.int64)
-        c_cand = cand[free][first]
-        c_score = scores[free][first]
+        c_cand = f_cand[first].astype(np.int64)
+        c_score = f_scores[first].astype(np.int64)
         c_idx, k_idx = np.nonzero(c_cand >= 0)
         perm = rng.permutation(c_idx.size)
         c_idx, k_idx = c_idx[perm], k_idx[perm]
@@ -199,8 +225,8 @@ def greedy(inp: AssignmentInput) -> AssignmentResult:
 
 def _result(
     inp: AssignmentInput,
-    cand: I64,
-    scores: I64,
+    cand: IntArray,
+    scores: IntArray,
     caps: I64,
     prov: I64,
     offering: I64,
@@ -208,31 +234,44 @@ def _result(
     n_classes: int,
 ) -> AssignmentResult:
     n_v = cand.shape[0]
-    hit = (cand == offering[:, None]) & (offering[:, None] >= 0)
-    has = hit.any(axis=1)
-    rank = np.where(has, hit.argmax(axis=1), -1).astype(np.int64)
-    got = ~is_fixed & (offering >= 0)
-    objective = int(scores[np.flatnonzero(got), rank[got]].sum()) if got.any() else 0
+    placed = offering >= 0
+    rank = np.full(n_v, -1, dtype=np.int64)
+    placed_rows = np.flatnonzero(placed)
+    for a in range(0, placed_rows.size, _CHUNK):
+        rows = placed_rows[a : a + _CHUNK]
+        hit = cand[rows] == offering[rows, None]
+        rank[rows] = np.where(hit.any(axis=1), hit.argmax(axis=1), -1)
+    got = ~is_fixed & placed
+    got_rows = np.flatnonzero(got)
+    objective = int(scores[got_rows, rank[got_rows]].astype(np.int64).sum())
     n_o = caps.size
     n_p = int(prov.max()) + 1 if n_o else 0
-    placed = offering >= 0
     full_o = np.bincount(offering[placed], minlength=n_o) >= caps
     capped_p = np.bincount(prov[offering[placed]], minlength=n_p) >= inp.provider_cap
-    valid = cand >= 0
-    safe = np.where(valid, cand, 0)
-    c_full = full_o[safe] & valid
-    c_capped = capped_p[prov[safe]] & valid & ~c_full
+
+    def blocked(c: IntArray) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """(full, at a capped provider but not full) for candidate offerings; −1 is neither."""
+        valid = c >= 0
+        safe = np.where(valid, c, 0)
+        full = full_o[safe] & valid
+        return full, capped_p[prov[safe]] & valid & ~full
+
     status = np.full(n_v, Status.first_candidate, dtype=np.int64)
+    full0, capped0 = blocked(cand[:, 0]) if n_o else (np.zeros(n_v, bool), np.zeros(n_v, bool))
     lower = got & (rank > 0)
-    status[lower & c_full[:, 0]] = Status.first_was_full
-    status[lower & c_capped[:, 0]] = Status.first_provider_capped
-    first_open = lower & ~c_full[:, 0] & ~c_capped[:, 0]
-    status[first_open] = Status.equal_score
+    status[lower & full0] = Status.first_was_full
+    status[lower & capped0] = Status.first_provider_capped
+    status[lower & ~full0 & ~capped0] = Status.equal_score
     status[is_fixed] = Status.fixed
-    unplaced = ~placed
-    status[unplaced & valid.any(axis=1) & (c_full | ~valid).all(axis=1)] = Status.all_full
-    status[unplaced & valid.any(axis=1) & ~(c_full | ~valid).all(axis=1)] = Status.providers_capped
-    status[unplaced & ~valid.any(axis=1)] = Status.no_candidates
+    rows = np.flatnonzero(~placed)
+    if rows.size:
+        c = cand[rows]
+        has = (c >= 0).any(axis=1)
+        full, _ = blocked(c) if n_o else (np.zeros(c.shape, bool), None)
+        all_full = (full | (c < 0)).all(axis=1)
+        status[rows] = np.where(
+            ~has, Status.no_candidates, np.where(all_full, Status.all_full, Status.providers_capped)
+        )
     return AssignmentResult(
         offering=offering,
         rank=rank,
