@@ -107,21 +107,44 @@ def _int_matrix(a: IntArray) -> npt.NDArray[Any]:
     return got
 
 
-def solve(inp: AssignmentInput) -> AssignmentResult:
+def _checked(
+    inp: AssignmentInput,
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any], I64, I64, I64]:
+    """The inputs as arrays, or ValueError naming what does not fit."""
     cand = _int_matrix(inp.candidates)  # kept in the caller's integer type: no copies
     scores = _int_matrix(inp.scores)
-    if cand.shape != scores.shape:
-        raise ValueError("candidates and scores differ in shape")
-    caps = np.asarray(inp.capacities, dtype=np.int64)
-    prov = np.asarray(inp.offering_provider, dtype=np.int64)
-    n_v = cand.shape[0]
-    n_o = caps.shape[0]
-    n_p = int(prov.max()) + 1 if n_o else 0
+    caps = np.asarray(inp.capacities, dtype=np.int64).ravel()
+    prov = np.asarray(inp.offering_provider, dtype=np.int64).ravel()
+    n_v, n_o = cand.shape[0], caps.size
     fixed = (
         np.full(n_v, -1, dtype=np.int64)
         if inp.fixed is None
-        else np.asarray(inp.fixed, dtype=np.int64)
+        else np.asarray(inp.fixed, dtype=np.int64).ravel()
     )
+    problems = {
+        "scores: not the shape of candidates": scores.shape != cand.shape,
+        "offering_provider: not one per offering": prov.size != n_o,
+        "offering_provider: a negative index": bool(n_o and prov.min() < 0),
+        "capacities: negative": bool(n_o and caps.min() < 0),
+        "candidates: an index outside the offerings": bool(
+            cand.size and (cand.max() >= n_o or cand.min() < -1)
+        ),
+        "fixed: not one per voucher": fixed.size != n_v,
+        "fixed: an index outside the offerings": bool(fixed.size and fixed.max() >= n_o),
+        "share_cap: not in (0, 1]": not 0 < inp.share_cap <= 1,
+    }
+    wrong = [name for name, bad in problems.items() if bad]
+    if wrong:
+        raise ValueError("; ".join(wrong))
+    return cand, scores, caps, prov, fixed
+
+
+def solve(inp: AssignmentInput) -> AssignmentResult:
+    """The optimal assignment (module docstring); ValueError for inputs that do not fit."""
+    cand, scores, caps, prov, fixed = _checked(inp)
+    n_v = cand.shape[0]
+    n_o = caps.shape[0]
+    n_p = int(prov.max()) + 1 if n_o else 0
     is_fixed = fixed >= 0
     used_o = np.bincount(fixed[is_fixed], minlength=n_o).astype(np.int64)
     used_p = np.bincount(prov[fixed[is_fixed]], minlength=n_p).astype(np.int64)
@@ -197,16 +220,7 @@ def _spread(
 def greedy(inp: AssignmentInput) -> AssignmentResult:
     """The baseline: vouchers in a seeded random order, each takes its best candidate that
     still has a place and whose provider is under its share."""
-    cand = np.asarray(inp.candidates, dtype=np.int64)
-    scores = np.asarray(inp.scores, dtype=np.int64)
-    caps = np.asarray(inp.capacities, dtype=np.int64)
-    prov = np.asarray(inp.offering_provider, dtype=np.int64)
-    n_v = cand.shape[0]
-    fixed = (
-        np.full(n_v, -1, dtype=np.int64)
-        if inp.fixed is None
-        else np.asarray(inp.fixed, dtype=np.int64)
-    )
+    cand, scores, caps, prov, fixed = _checked(inp)
     is_fixed = fixed >= 0
     room_o = (caps - np.bincount(fixed[is_fixed], minlength=caps.size)).tolist()
     n_p = int(prov.max()) + 1 if prov.size else 0
@@ -220,7 +234,7 @@ def greedy(inp: AssignmentInput) -> AssignmentResult:
                 room_p[prov_l[o]] -= 1
                 offering[v] = o
                 break
-    return _result(inp, cand, scores, caps, prov, offering, is_fixed, n_v)
+    return _result(inp, cand, scores, caps, prov, offering, is_fixed, cand.shape[0])
 
 
 def _result(
@@ -257,7 +271,8 @@ def _result(
         return full, capped_p[prov[safe]] & valid & ~full
 
     status = np.full(n_v, Status.first_candidate, dtype=np.int64)
-    full0, capped0 = blocked(cand[:, 0]) if n_o else (np.zeros(n_v, bool), np.zeros(n_v, bool))
+    no = np.zeros(n_v, dtype=bool)
+    full0, capped0 = blocked(cand[:, 0]) if n_o and cand.shape[1] else (no, no)
     lower = got & (rank > 0)
     status[lower & full0] = Status.first_was_full
     status[lower & capped0] = Status.first_provider_capped
@@ -283,11 +298,11 @@ def _result(
     )
 
 
-_ORDINAL = {1: "1st", 2: "2nd", 3: "3rd"}
-
-
 def ordinal(n: int) -> str:
-    return _ORDINAL.get(n, f"{n}th")
+    """1st, 2nd, 3rd, 4th … 11th, 12th, 13th … 21st, 22nd …"""
+    if 10 <= n % 100 <= 20:
+        return f"{n}th"
+    return f"{n}" + {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
 
 
 def explain(result: AssignmentResult, v: int) -> str:

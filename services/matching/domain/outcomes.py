@@ -191,31 +191,24 @@ def _figure(
     publication_id: str,
 ) -> OutcomeFigure:
     n = len(actual)
-    common = {
-        "provider_id": provider_id,
-        "service_type": service_type,
-        "region": region,
-        "starts": n,
-        "window_start": window[0],
-        "window_end": window[1],
-        "publication_id": publication_id,
-    }
-    if n < min_starts:
-        return OutcomeFigure(
-            shown=False, actual_rate=None, expected_rate=None, ratio=None,
-            ratio_low=None, ratio_high=None, **common,  # type: ignore[arg-type]
-        )  # fmt: skip
+    shown = n >= min_starts
     a = float(actual.sum())
     e = float(expected.sum())
     low, high = wilson(a, n)
     return OutcomeFigure(
-        shown=True,
-        actual_rate=round(a / n, 4),
-        expected_rate=round(e / n, 4),
-        ratio=round((a + PRIOR_EXPECTED) / (e + PRIOR_EXPECTED), 4),
-        ratio_low=round(low * n / e, 4),
-        ratio_high=round(high * n / e, 4),
-        **common,  # type: ignore[arg-type]
+        provider_id=provider_id,
+        service_type=service_type,
+        region=region,
+        starts=n,
+        shown=shown,
+        actual_rate=round(a / n, 4) if shown else None,
+        expected_rate=round(e / n, 4) if shown else None,
+        ratio=round((a + PRIOR_EXPECTED) / (e + PRIOR_EXPECTED), 4) if shown else None,
+        ratio_low=round(low * n / e, 4) if shown else None,
+        ratio_high=round(high * n / e, 4) if shown else None,
+        window_start=window[0],
+        window_end=window[1],
+        publication_id=publication_id,
     )
 
 

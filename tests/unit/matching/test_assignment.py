@@ -200,3 +200,55 @@ def test_the_summary_counts_shares_reasons_and_disparity() -> None:
         abs(muni["091"].placed_share - muni["049"].placed_share), abs=1e-4
     )
     assert s.widest_gap["holder_kind"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"scores": np.array([[1, 2, 3]])}, "scores"),
+        ({"candidates": np.array([[0, 5]])}, "candidates"),
+        ({"candidates": np.array([[0, -2]])}, "candidates"),
+        ({"offering_provider": np.array([0])}, "offering_provider"),
+        ({"capacities": np.array([1, -1])}, "capacities"),
+        ({"fixed": np.array([0, 0])}, "fixed"),
+        ({"fixed": np.array([2])}, "fixed"),
+        ({"share_cap": 0.0}, "share_cap"),
+        ({"share_cap": 1.5}, "share_cap"),
+    ],
+)
+def test_inputs_that_do_not_fit_are_refused_by_name(change: dict[str, object], named: str) -> None:
+    base = AssignmentInput(
+        candidates=np.array([[0, 1]]),
+        scores=np.array([[2, 1]]),
+        capacities=np.array([1, 1]),
+        offering_provider=np.array([0, 1]),
+        share_cap=1.0,
+        seed=0,
+    )
+    bad = AssignmentInput(**{**base.__dict__, **change})
+    for run in (solve, greedy):
+        with pytest.raises(ValueError, match=named):
+            run(bad)
+
+
+def test_empty_lists_and_no_offerings_leave_every_voucher_unplaced() -> None:
+    for cand, caps in (
+        (np.zeros((3, 0), int), np.array([2])),
+        (np.full((3, 2), -1), np.array([], int)),
+    ):
+        inp = AssignmentInput(
+            candidates=cand, scores=np.zeros(cand.shape, int), capacities=caps,
+            offering_provider=np.zeros(caps.size, int), share_cap=1.0, seed=0,
+        )  # fmt: skip
+        r = solve(inp)
+        assert (r.offering == -1).all() and r.placed == 0 and r.objective == 0
+        assert (r.status == Status.no_candidates).all()
+
+
+def test_ordinals_read_as_english() -> None:
+    from services.matching.domain.assignment import ordinal
+
+    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 50, 101, 111)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "50th",
+        "101st", "111th",
+    ]  # fmt: skip
