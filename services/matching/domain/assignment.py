@@ -125,7 +125,6 @@ def _checked(
         "scores: not the shape of candidates": scores.shape != cand.shape,
         "offering_provider: not one per offering": prov.size != n_o,
         "offering_provider: a negative index": bool(n_o and prov.min() < 0),
-        "capacities: negative": bool(n_o and caps.min() < 0),
         "candidates: an index outside the offerings": bool(
             cand.size and (cand.max() >= n_o or cand.min() < -1)
         ),
@@ -136,7 +135,7 @@ def _checked(
     wrong = [name for name, bad in problems.items() if bad]
     if wrong:
         raise ValueError("; ".join(wrong))
-    return cand, scores, caps, prov, fixed
+    return cand, scores, np.maximum(caps, 0), prov, fixed  # overbooked: no place left
 
 
 def solve(inp: AssignmentInput) -> AssignmentResult:

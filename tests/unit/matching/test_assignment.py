@@ -209,7 +209,6 @@ def test_the_summary_counts_shares_reasons_and_disparity() -> None:
         ({"candidates": np.array([[0, 5]])}, "candidates"),
         ({"candidates": np.array([[0, -2]])}, "candidates"),
         ({"offering_provider": np.array([0])}, "offering_provider"),
-        ({"capacities": np.array([1, -1])}, "capacities"),
         ({"fixed": np.array([0, 0])}, "fixed"),
         ({"fixed": np.array([2])}, "fixed"),
         ({"share_cap": 0.0}, "share_cap"),
