@@ -161,49 +161,62 @@ def solve(inp: AssignmentInput) -> AssignmentResult:
         cls, first = _classes(f_cand, f_scores)
         n_c = first.size
         count = np.bincount(cls, minlength=n_c).astype(np.int64)
-        c_cand = f_cand[first].astype(np.int64)
-        c_score = f_scores[first].astype(np.int64)
-        c_idx, k_idx = np.nonzero(c_cand >= 0)
-        perm = rng.permutation(c_idx.size)
-        c_idx, k_idx = c_idx[perm], k_idx[perm]
-        o_idx = c_cand[c_idx, k_idx]
+        c_cand = f_cand[first]  # the classes' rows, in the caller's integer type
+        c_score = f_scores[first]
+        n_k = c_cand.shape[1]
+        # the arcs class → offering in a seeded order (shuffled in place: no second copy)
+        flat = np.flatnonzero(c_cand.ravel() >= 0)
+        rng.shuffle(flat)
+        c_idx = (flat // n_k).astype(np.int32)
+        k_idx = (flat % n_k).astype(np.int32)
+        o_idx = c_cand.ravel()[flat].astype(np.int32)
+        costs = -c_score.ravel()[flat].astype(np.int64)
+        del flat
         # nodes: 0 source, 1 sink, classes, offerings (in a seeded order), providers
-        o_node = 2 + n_c + rng.permutation(n_o)
-        p_node = 2 + n_c + n_o + np.arange(n_p)
+        o_node = (2 + n_c + rng.permutation(n_o)).astype(np.int32)
+        p_node = (2 + n_c + n_o + np.arange(n_p)).astype(np.int32)
         smcf = min_cost_flow.SimpleMinCostFlow()
         smcf.add_arcs_with_capacity_and_unit_cost(
             np.zeros(n_c, np.int32), (2 + np.arange(n_c)).astype(np.int32), count,
             np.zeros(n_c, np.int64),
         )  # fmt: skip
         arcs = smcf.add_arcs_with_capacity_and_unit_cost(
-            (2 + c_idx).astype(np.int32), o_node[o_idx].astype(np.int32),
-            count[c_idx], -c_score[c_idx, k_idx],
-        )  # fmt: skip
+            c_idx + np.int32(2), o_node[o_idx], count[c_idx], costs
+        )
+        del costs
         smcf.add_arcs_with_capacity_and_unit_cost(
-            o_node.astype(np.int32), p_node[prov].astype(np.int32), room_o, np.zeros(n_o, np.int64)
+            o_node, p_node[prov], room_o, np.zeros(n_o, np.int64)
         )
         smcf.add_arcs_with_capacity_and_unit_cost(
-            p_node.astype(np.int32), np.ones(n_p, np.int32), room_p, np.zeros(n_p, np.int64)
+            p_node, np.ones(n_p, np.int32), room_p, np.zeros(n_p, np.int64)
         )
         smcf.set_nodes_supplies(np.array([0, 1], np.int32), np.array([free.size, -free.size]))
         status = smcf.solve_max_flow_with_min_cost()
         if status != smcf.OPTIMAL:
             raise RuntimeError(f"min-cost flow ended {status}")
-        flow = smcf.flows(arcs).astype(np.int64)
+        flow = smcf.flows(arcs)
+        del smcf, arcs
         offering[free] = _spread(cls, count, c_idx, k_idx, o_idx, flow, rng)
 
     return _result(inp, cand, scores, caps, prov, offering, is_fixed, n_c)
 
 
 def _spread(
-    cls: I64, count: I64, c_idx: I64, k_idx: I64, o_idx: I64, flow: I64, rng: np.random.Generator
+    cls: I64,
+    count: I64,
+    c_idx: npt.NDArray[np.int32],
+    k_idx: npt.NDArray[np.int32],
+    o_idx: npt.NDArray[np.int32],
+    flow: npt.NDArray[Any],
+    rng: np.random.Generator,
 ) -> I64:
     """Hand each class's flows to its members: members in a seeded order, best rank first."""
     n_c = count.size
     members = np.lexsort((rng.random(cls.size), cls))  # rows grouped by class, shuffled inside
     class_start = np.concatenate([[0], np.cumsum(count)[:-1]])
     used = flow > 0
-    c_u, k_u, o_u, f_u = c_idx[used], k_idx[used], o_idx[used], flow[used]
+    c_u, k_u = c_idx[used].astype(np.int64), k_idx[used]
+    o_u, f_u = o_idx[used].astype(np.int64), flow[used].astype(np.int64)
     order = np.lexsort((k_u, c_u))
     c_u, o_u, f_u = c_u[order], o_u[order], f_u[order]
     unit_class = np.repeat(c_u, f_u)
