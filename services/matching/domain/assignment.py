@@ -72,6 +72,7 @@ class AssignmentResult:
 
 
 _CHUNK = 32_768  # rows hashed at a time: no whole-matrix temporaries
+TIE_RANGE = 1024  # the seeded tie-break's values per arc
 
 
 def _classes(cand: IntArray, scores: IntArray) -> tuple[I64, I64]:
@@ -170,7 +171,12 @@ def solve(inp: AssignmentInput) -> AssignmentResult:
         c_idx = (flat // n_k).astype(np.int32)
         k_idx = (flat % n_k).astype(np.int32)
         o_idx = c_cand.ravel()[flat].astype(np.int32)
-        costs = -c_score.ravel()[flat].astype(np.int64)
+        # cost −(score × M + r), r a seeded draw in [0, TIE_RANGE) per arc, M > every r the
+        # run can add up: the total score is maximised first, exactly; r only picks among the
+        # optima, so equal-scored candidates rotate with the seed
+        scale = TIE_RANGE * (free.size + 1)
+        costs = c_score.ravel()[flat].astype(np.int64) * -scale
+        costs -= rng.integers(0, TIE_RANGE, size=costs.size, dtype=np.int64)
         del flat
         # nodes: 0 source, 1 sink, classes, offerings (in a seeded order), providers
         o_node = (2 + n_c + rng.permutation(n_o)).astype(np.int32)

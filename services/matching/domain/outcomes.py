@@ -32,7 +32,8 @@ METHOD_VERSION = "2026-12.1"
 MIN_STARTS = 18
 WINDOW_DAYS = 730  # two years of starts, rolling
 PRIOR_EXPECTED = 5.0  # pseudo-outcomes at ratio 1 added to both actual and expected
-RIDGE = 1.0  # L2 penalty on the band coefficients (not the intercept)
+RIDGE = 1.0  # L2 penalty on the band coefficients
+INTERCEPT_RIDGE = 1.0  # L2 penalty on the intercept, toward the smoothed rate's logit
 Z95 = 1.959964
 SUCCESS = frozenset({"employed", "studying"})
 CREAMING_MIN_DIFFERENCE = 0.10  # provider's expected rate at least this far above the region's
@@ -82,16 +83,22 @@ def design_matrix(records: Sequence[OutcomeRecord]) -> FloatArray:
 
 
 def fit_logistic(x: FloatArray, y: FloatArray, *, ridge: float = RIDGE) -> FloatArray:
-    """Coefficients by iteratively reweighted least squares with an L2 penalty."""
+    """Coefficients by iteratively reweighted least squares with an L2 penalty: ``ridge`` on
+    the band coefficients toward 0, ``INTERCEPT_RIDGE`` on the intercept toward the logit of
+    the smoothed success rate ((successes + ½) ÷ (n + 1)), which keeps a group where nobody
+    (or everybody) succeeded from expecting exactly 0 (or 1)."""
     p_count = x.shape[1]
     penalty = np.eye(p_count) * ridge
-    penalty[0, 0] = 0.0
-    beta = np.zeros(p_count)
+    penalty[0, 0] = INTERCEPT_RIDGE
+    rate = (float(y.sum()) + 0.5) / (len(y) + 1.0)
+    target = np.zeros(p_count)
+    target[0] = math.log(rate / (1.0 - rate))
+    beta = target.copy()
     for _ in range(50):
         mu = expit(x @ beta)
         w = mu * (1.0 - mu)
         hessian = (x.T * w) @ x + penalty + np.eye(p_count) * 1e-9
-        gradient = x.T @ (y - mu) - penalty @ beta
+        gradient = x.T @ (y - mu) - penalty @ (beta - target)
         step = np.linalg.solve(hessian, gradient)
         beta = beta + step
         if float(np.max(np.abs(step))) < 1e-9:
