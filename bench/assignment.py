@@ -2,8 +2,9 @@
 
 A synthetic region (municipalities of Zipf-like population, providers with one to many thin
 offices, offerings in one to three municipalities and some remote, holders' languages and
-remote preference, three voucher values) gives each voucher its top-50 eligible offerings by
-the matching score. Then, side by side:
+remote preference, three voucher values, outcome figures and ratings) gives each voucher its
+top-50 eligible offerings by ``recommend``, once per class of holders that rank alike. Then,
+side by side:
 
 - ``solve`` (services.matching.domain.assignment): min-cost max-flow over voucher classes,
   the optimum; time and the process's peak RSS (data included);
@@ -21,6 +22,7 @@ import argparse
 import resource
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,15 @@ from services.matching.domain.assignment import (  # noqa: E402
     greedy,
     solve,
 )
+from services.matching.domain.index import OfferingIndex  # noqa: E402
+from services.matching.domain.score import recommend, region_rating_mean  # noqa: E402
 from services.matching.domain.summary import summarise  # noqa: E402
+from services.matching.domain.types import (  # noqa: E402
+    OfferingView,
+    OutcomeFigure,
+    RatingSummary,
+    VoucherView,
+)
 
 LANGUAGE_MIXES = (
     (("fi",), 0.70),
@@ -53,8 +63,8 @@ VALUES = (150_000, 200_000, 250_000)
 def region(
     vouchers: int, offerings: int, k: int, seed: int = 2026
 ) -> tuple[AssignmentInput, dict[str, np.ndarray[Any, Any]]]:
-    """Candidate lists as the matching score would make them, built per distinct holder
-    profile (municipality, languages, remote preference, voucher value) with numpy."""
+    """Each voucher's top-k candidates by ``recommend``, called once per distinct holder
+    profile (municipality, languages, remote preference, voucher value), as a run does."""
     rng = np.random.default_rng(seed)
     n_m = 40
     pop = 1.0 / np.arange(1, n_m + 1) ** 1.1
@@ -70,12 +80,37 @@ def region(
     langs = {code: rng.random(offerings) < p for code, p in OFFERING_LANGUAGES.items()}
     capacity = rng.integers(40, 140, offerings)
     price = rng.choice([140_000, 180_000, 220_000, 260_000], offerings)
-    base = (
-        np.clip(rng.normal(0, 150, offerings), -400, 400)  # outcome
-        + np.clip(rng.normal(0, 60, offerings), -200, 200)  # rating
-        + rng.integers(0, 101, offerings)  # next start
-    ).astype(np.int64)
-    base[rng.random(offerings) < 0.3] = 50  # no figure, no ratings: many equal scores
+    today = date(2026, 12, 1)
+    views = [
+        OfferingView(
+            offering_id=f"o{i:05d}",
+            provider_id=f"p{int(provider[i]):05d}",
+            region="bench",
+            service_type="coaching",
+            municipalities=tuple(f"m{m:02d}" for m in np.flatnonzero(in_muni[:, i]).tolist()),
+            remote=bool(remote[i]),
+            languages=tuple(c for c, mask in langs.items() if mask[i]),
+            open_places=int(capacity[i]),
+            price_cents=int(price[i]),
+            next_start=today + timedelta(days=int(rng.integers(0, 200))),
+            approved=True,
+        )
+        for i in range(offerings)
+    ]
+    bucket = OfferingIndex(views).bucket("bench", "coaching")
+    position = {o.offering_id: i for i, o in enumerate(views)}
+    figures: dict[str, OutcomeFigure] = {}
+    ratings: dict[str, RatingSummary] = {}
+    for p in sorted({o.provider_id for o in views}):
+        shown = rng.random() < 0.6  # the rest: too few participants (a neutral 0)
+        ratio = round(float(np.clip(rng.normal(1.0, 0.2), 0.4, 1.8)), 2) if shown else None
+        figures[p] = OutcomeFigure(
+            p, "coaching", "bench", 40 if shown else 5, shown, None, None, ratio, None, None,
+            today - timedelta(days=730), today, "bench",
+        )  # fmt: skip
+        if rng.random() < 0.7:
+            ratings[p] = RatingSummary(p, int(rng.integers(1, 60)), round(rng.uniform(2, 5), 1))
+    prior = region_rating_mean(ratings.values())
 
     home = rng.choice(n_m, vouchers, p=pop)
     mix = rng.choice(len(LANGUAGE_MIXES), vouchers, p=[p for _, p in LANGUAGE_MIXES])
@@ -85,29 +120,27 @@ def region(
     keys, inverse = np.unique(key, return_inverse=True)
     cand_k = np.full((keys.size, k), -1, dtype=np.int32)
     score_k = np.zeros((keys.size, k), dtype=np.int32)
-    rotation = rng.permutation(offerings)
     for i, kk in enumerate(keys.tolist()):
-        v_value = VALUES[kk % len(VALUES)]
-        rest = kk // len(VALUES)
-        suits = bool(rest % 2)
-        rest //= 2
-        spoken = LANGUAGE_MIXES[rest % len(LANGUAGE_MIXES)][0]
-        m = rest // len(LANGUAGE_MIXES)
-        speaks = np.zeros(offerings, dtype=bool)
-        for code in spoken:
-            speaks |= langs[code]
-        near = in_muni[m]
-        ok = (near | (remote & suits)) & speaks
-        score = (
-            base
-            + np.where(near, 150, 0)
-            + np.where(langs[spoken[0]], 100, 50)
-            - np.round(150 * np.minimum(1.0, np.maximum(0, price - v_value) / v_value))
-        ).astype(np.int64)
-        idx = np.flatnonzero(ok)
-        order = np.lexsort((rotation[idx], -score[idx]))[:k]
-        cand_k[i, : order.size] = idx[order]
-        score_k[i, : order.size] = score[idx[order]]
+        rest, v_value = divmod(kk, len(VALUES))
+        rest, suits = divmod(rest, 2)
+        m, spoken = divmod(rest, len(LANGUAGE_MIXES))
+        holder = VoucherView(
+            voucher_id=f"class{i}",
+            region="bench",
+            service_type="coaching",
+            holder_kind="person",
+            home_municipality=f"m{m:02d}",
+            languages=LANGUAGE_MIXES[spoken][0],
+            remote_suits=bool(suits),
+            value_cents=VALUES[v_value],
+            choice_deadline=today,
+        )
+        ranked = recommend(
+            holder, bucket, figures, ratings, today=today, rotation_key=seed, limit=k,
+            rating_prior=prior, excluded_limit=0,
+        ).ranked  # fmt: skip
+        cand_k[i, : len(ranked)] = [position[r.offering_id] for r in ranked]
+        score_k[i, : len(ranked)] = [r.score for r in ranked]
     groups = {
         "municipality": home,
         "language": mix,
@@ -164,9 +197,9 @@ def main() -> None:
     inp = AssignmentInput(**{**inp.__dict__, "share_cap": args.share_cap})
     built = time.perf_counter() - t0
     before = peak_mb()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     best = solve(inp)
-    solve_s = time.perf_counter() - t0
+    solve_s, solve_cpu = time.perf_counter() - t0, time.process_time() - c0
     after = peak_mb()
     t0 = time.perf_counter()
     base = greedy(inp)
@@ -176,11 +209,12 @@ def main() -> None:
     print(
         f"{n} vouchers × {args.offerings} offerings, top-{args.k}, share cap "
         f"{args.share_cap:.0%} ({inp.provider_cap} vouchers), capacity "
-        f"{int(np.sum(inp.capacities))}; data built in {built:.1f} s "
+        f"{int(np.sum(inp.capacities))}; candidates built in {built:.1f} s "
         f"({'random lists' if args.worst else 'synthetic region'})"
     )
     print(
-        f"solve:  {solve_s:6.2f} s  peak RSS {after:7.0f} MB (before solve {before:.0f} MB)  "
+        f"solve:  {solve_s:6.2f} s (CPU time {solve_cpu:.2f} s)  peak RSS {after:7.0f} MB "
+        f"(before solve {before:.0f} MB)  "
         f"classes {best.classes}  placed {best.placed / n:6.1%}  objective {best.objective}"
     )
     print(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -70,35 +71,80 @@ class AssignmentResult:
     seed: int
 
 
-def _classes(cand: I64, scores: I64) -> tuple[I64, I64]:
+_CHUNK = 32_768  # rows hashed at a time: no whole-matrix temporaries
+TIE_RANGE = 1024  # the seeded tie-break's values per arc
+
+
+def _classes(cand: IntArray, scores: IntArray) -> tuple[I64, I64]:
     """(class of each row, first row of each class) for rows of equal candidates and scores."""
     rng = np.random.default_rng(0x5E7E11)
-    k = cand.shape[1]
+    n, k = cand.shape
     r1 = rng.integers(1, 2**63, size=k, dtype=np.uint64) | np.uint64(1)
     r2 = rng.integers(1, 2**63, size=k, dtype=np.uint64) | np.uint64(1)
-    h = (cand.astype(np.uint64) * r1).sum(axis=1, dtype=np.uint64)
-    h ^= (scores.astype(np.uint64) * r2).sum(axis=1, dtype=np.uint64)
+    h = np.empty(n, dtype=np.uint64)
+    for a in range(0, n, _CHUNK):
+        c = cand[a : a + _CHUNK].astype(np.uint64)
+        sc = scores[a : a + _CHUNK].astype(np.uint64)
+        h[a : a + _CHUNK] = (c * r1).sum(axis=1, dtype=np.uint64) ^ (sc * r2).sum(
+            axis=1, dtype=np.uint64
+        )
     _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
     rep = first[inverse]
-    if not (np.array_equal(cand, cand[rep]) and np.array_equal(scores, scores[rep])):
+    same = all(
+        np.array_equal(cand[a : a + _CHUNK], cand[rep[a : a + _CHUNK]])
+        and np.array_equal(scores[a : a + _CHUNK], scores[rep[a : a + _CHUNK]])
+        for a in range(0, n, _CHUNK)
+    )
+    if not same:  # a hash collision: group by the rows themselves
         both = np.concatenate([cand, scores], axis=1)
         _, first, inverse = np.unique(both, axis=0, return_index=True, return_inverse=True)
     return inverse.astype(np.int64).ravel(), first.astype(np.int64)
 
 
-def solve(inp: AssignmentInput) -> AssignmentResult:
-    cand = np.asarray(inp.candidates, dtype=np.int64)
-    scores = np.asarray(inp.scores, dtype=np.int64)
-    caps = np.asarray(inp.capacities, dtype=np.int64)
-    prov = np.asarray(inp.offering_provider, dtype=np.int64)
-    n_v = cand.shape[0]
-    n_o = caps.shape[0]
-    n_p = int(prov.max()) + 1 if n_o else 0
+def _int_matrix(a: IntArray) -> npt.NDArray[Any]:
+    got = np.asarray(a)
+    if got.ndim != 2 or not np.issubdtype(got.dtype, np.integer):
+        raise ValueError("candidates and scores are 2-d integer arrays")
+    return got
+
+
+def _checked(
+    inp: AssignmentInput,
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any], I64, I64, I64]:
+    """The inputs as arrays, or ValueError naming what does not fit."""
+    cand = _int_matrix(inp.candidates)  # kept in the caller's integer type: no copies
+    scores = _int_matrix(inp.scores)
+    caps = np.asarray(inp.capacities, dtype=np.int64).ravel()
+    prov = np.asarray(inp.offering_provider, dtype=np.int64).ravel()
+    n_v, n_o = cand.shape[0], caps.size
     fixed = (
         np.full(n_v, -1, dtype=np.int64)
         if inp.fixed is None
-        else np.asarray(inp.fixed, dtype=np.int64)
+        else np.asarray(inp.fixed, dtype=np.int64).ravel()
     )
+    problems = {
+        "scores: not the shape of candidates": scores.shape != cand.shape,
+        "offering_provider: not one per offering": prov.size != n_o,
+        "offering_provider: a negative index": bool(n_o and prov.min() < 0),
+        "candidates: an index outside the offerings": bool(
+            cand.size and (cand.max() >= n_o or cand.min() < -1)
+        ),
+        "fixed: not one per voucher": fixed.size != n_v,
+        "fixed: an index outside the offerings": bool(fixed.size and fixed.max() >= n_o),
+        "share_cap: not in (0, 1]": not 0 < inp.share_cap <= 1,
+    }
+    wrong = [name for name, bad in problems.items() if bad]
+    if wrong:
+        raise ValueError("; ".join(wrong))
+    return cand, scores, np.maximum(caps, 0), prov, fixed  # overbooked: no place left
+
+
+def solve(inp: AssignmentInput) -> AssignmentResult:
+    """The optimal assignment (module docstring); ValueError for inputs that do not fit."""
+    cand, scores, caps, prov, fixed = _checked(inp)
+    n_v = cand.shape[0]
+    n_o = caps.shape[0]
+    n_p = int(prov.max()) + 1 if n_o else 0
     is_fixed = fixed >= 0
     used_o = np.bincount(fixed[is_fixed], minlength=n_o).astype(np.int64)
     used_p = np.bincount(prov[fixed[is_fixed]], minlength=n_p).astype(np.int64)
@@ -110,52 +156,73 @@ def solve(inp: AssignmentInput) -> AssignmentResult:
     rng = np.random.default_rng(inp.seed)
     n_c = 0
     if free.size and n_o:
-        cls, first = _classes(cand[free], scores[free])
+        all_free = free.size == n_v
+        f_cand = cand if all_free else cand[free]
+        f_scores = scores if all_free else scores[free]
+        cls, first = _classes(f_cand, f_scores)
         n_c = first.size
         count = np.bincount(cls, minlength=n_c).astype(np.int64)
-        c_cand = cand[free][first]
-        c_score = scores[free][first]
-        c_idx, k_idx = np.nonzero(c_cand >= 0)
-        perm = rng.permutation(c_idx.size)
-        c_idx, k_idx = c_idx[perm], k_idx[perm]
-        o_idx = c_cand[c_idx, k_idx]
+        c_cand = f_cand[first]  # the classes' rows, in the caller's integer type
+        c_score = f_scores[first]
+        n_k = c_cand.shape[1]
+        # the arcs class → offering in a seeded order (shuffled in place: no second copy)
+        flat = np.flatnonzero(c_cand.ravel() >= 0)
+        rng.shuffle(flat)
+        c_idx = (flat // n_k).astype(np.int32)
+        k_idx = (flat % n_k).astype(np.int32)
+        o_idx = c_cand.ravel()[flat].astype(np.int32)
+        # cost −(score × M + r), r a seeded draw in [0, TIE_RANGE) per arc, M > every r the
+        # run can add up: the total score is maximised first, exactly; r only picks among the
+        # optima, so equal-scored candidates rotate with the seed
+        scale = TIE_RANGE * (free.size + 1)
+        costs = c_score.ravel()[flat].astype(np.int64) * -scale
+        costs -= rng.integers(0, TIE_RANGE, size=costs.size, dtype=np.int64)
+        del flat
         # nodes: 0 source, 1 sink, classes, offerings (in a seeded order), providers
-        o_node = 2 + n_c + rng.permutation(n_o)
-        p_node = 2 + n_c + n_o + np.arange(n_p)
+        o_node = (2 + n_c + rng.permutation(n_o)).astype(np.int32)
+        p_node = (2 + n_c + n_o + np.arange(n_p)).astype(np.int32)
         smcf = min_cost_flow.SimpleMinCostFlow()
         smcf.add_arcs_with_capacity_and_unit_cost(
             np.zeros(n_c, np.int32), (2 + np.arange(n_c)).astype(np.int32), count,
             np.zeros(n_c, np.int64),
         )  # fmt: skip
         arcs = smcf.add_arcs_with_capacity_and_unit_cost(
-            (2 + c_idx).astype(np.int32), o_node[o_idx].astype(np.int32),
-            count[c_idx], -c_score[c_idx, k_idx],
-        )  # fmt: skip
+            c_idx + np.int32(2), o_node[o_idx], count[c_idx], costs
+        )
+        del costs
         smcf.add_arcs_with_capacity_and_unit_cost(
-            o_node.astype(np.int32), p_node[prov].astype(np.int32), room_o, np.zeros(n_o, np.int64)
+            o_node, p_node[prov], room_o, np.zeros(n_o, np.int64)
         )
         smcf.add_arcs_with_capacity_and_unit_cost(
-            p_node.astype(np.int32), np.ones(n_p, np.int32), room_p, np.zeros(n_p, np.int64)
+            p_node, np.ones(n_p, np.int32), room_p, np.zeros(n_p, np.int64)
         )
         smcf.set_nodes_supplies(np.array([0, 1], np.int32), np.array([free.size, -free.size]))
         status = smcf.solve_max_flow_with_min_cost()
         if status != smcf.OPTIMAL:
             raise RuntimeError(f"min-cost flow ended {status}")
-        flow = smcf.flows(arcs).astype(np.int64)
+        flow = smcf.flows(arcs)
+        del smcf, arcs
         offering[free] = _spread(cls, count, c_idx, k_idx, o_idx, flow, rng)
 
     return _result(inp, cand, scores, caps, prov, offering, is_fixed, n_c)
 
 
 def _spread(
-    cls: I64, count: I64, c_idx: I64, k_idx: I64, o_idx: I64, flow: I64, rng: np.random.Generator
+    cls: I64,
+    count: I64,
+    c_idx: npt.NDArray[np.int32],
+    k_idx: npt.NDArray[np.int32],
+    o_idx: npt.NDArray[np.int32],
+    flow: npt.NDArray[Any],
+    rng: np.random.Generator,
 ) -> I64:
     """Hand each class's flows to its members: members in a seeded order, best rank first."""
     n_c = count.size
     members = np.lexsort((rng.random(cls.size), cls))  # rows grouped by class, shuffled inside
     class_start = np.concatenate([[0], np.cumsum(count)[:-1]])
     used = flow > 0
-    c_u, k_u, o_u, f_u = c_idx[used], k_idx[used], o_idx[used], flow[used]
+    c_u, k_u = c_idx[used].astype(np.int64), k_idx[used]
+    o_u, f_u = o_idx[used].astype(np.int64), flow[used].astype(np.int64)
     order = np.lexsort((k_u, c_u))
     c_u, o_u, f_u = c_u[order], o_u[order], f_u[order]
     unit_class = np.repeat(c_u, f_u)
@@ -171,16 +238,7 @@ def _spread(
 def greedy(inp: AssignmentInput) -> AssignmentResult:
     """The baseline: vouchers in a seeded random order, each takes its best candidate that
     still has a place and whose provider is under its share."""
-    cand = np.asarray(inp.candidates, dtype=np.int64)
-    scores = np.asarray(inp.scores, dtype=np.int64)
-    caps = np.asarray(inp.capacities, dtype=np.int64)
-    prov = np.asarray(inp.offering_provider, dtype=np.int64)
-    n_v = cand.shape[0]
-    fixed = (
-        np.full(n_v, -1, dtype=np.int64)
-        if inp.fixed is None
-        else np.asarray(inp.fixed, dtype=np.int64)
-    )
+    cand, scores, caps, prov, fixed = _checked(inp)
     is_fixed = fixed >= 0
     room_o = (caps - np.bincount(fixed[is_fixed], minlength=caps.size)).tolist()
     n_p = int(prov.max()) + 1 if prov.size else 0
@@ -194,13 +252,13 @@ def greedy(inp: AssignmentInput) -> AssignmentResult:
                 room_p[prov_l[o]] -= 1
                 offering[v] = o
                 break
-    return _result(inp, cand, scores, caps, prov, offering, is_fixed, n_v)
+    return _result(inp, cand, scores, caps, prov, offering, is_fixed, cand.shape[0])
 
 
 def _result(
     inp: AssignmentInput,
-    cand: I64,
-    scores: I64,
+    cand: IntArray,
+    scores: IntArray,
     caps: I64,
     prov: I64,
     offering: I64,
@@ -208,31 +266,45 @@ def _result(
     n_classes: int,
 ) -> AssignmentResult:
     n_v = cand.shape[0]
-    hit = (cand == offering[:, None]) & (offering[:, None] >= 0)
-    has = hit.any(axis=1)
-    rank = np.where(has, hit.argmax(axis=1), -1).astype(np.int64)
-    got = ~is_fixed & (offering >= 0)
-    objective = int(scores[np.flatnonzero(got), rank[got]].sum()) if got.any() else 0
+    placed = offering >= 0
+    rank = np.full(n_v, -1, dtype=np.int64)
+    placed_rows = np.flatnonzero(placed)
+    for a in range(0, placed_rows.size, _CHUNK):
+        rows = placed_rows[a : a + _CHUNK]
+        hit = cand[rows] == offering[rows, None]
+        rank[rows] = np.where(hit.any(axis=1), hit.argmax(axis=1), -1)
+    got = ~is_fixed & placed
+    got_rows = np.flatnonzero(got)
+    objective = int(scores[got_rows, rank[got_rows]].astype(np.int64).sum())
     n_o = caps.size
     n_p = int(prov.max()) + 1 if n_o else 0
-    placed = offering >= 0
     full_o = np.bincount(offering[placed], minlength=n_o) >= caps
     capped_p = np.bincount(prov[offering[placed]], minlength=n_p) >= inp.provider_cap
-    valid = cand >= 0
-    safe = np.where(valid, cand, 0)
-    c_full = full_o[safe] & valid
-    c_capped = capped_p[prov[safe]] & valid & ~c_full
+
+    def blocked(c: IntArray) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """(full, at a capped provider but not full) for candidate offerings; −1 is neither."""
+        valid = c >= 0
+        safe = np.where(valid, c, 0)
+        full = full_o[safe] & valid
+        return full, capped_p[prov[safe]] & valid & ~full
+
     status = np.full(n_v, Status.first_candidate, dtype=np.int64)
+    no = np.zeros(n_v, dtype=bool)
+    full0, capped0 = blocked(cand[:, 0]) if n_o and cand.shape[1] else (no, no)
     lower = got & (rank > 0)
-    status[lower & c_full[:, 0]] = Status.first_was_full
-    status[lower & c_capped[:, 0]] = Status.first_provider_capped
-    first_open = lower & ~c_full[:, 0] & ~c_capped[:, 0]
-    status[first_open] = Status.equal_score
+    status[lower & full0] = Status.first_was_full
+    status[lower & capped0] = Status.first_provider_capped
+    status[lower & ~full0 & ~capped0] = Status.equal_score
     status[is_fixed] = Status.fixed
-    unplaced = ~placed
-    status[unplaced & valid.any(axis=1) & (c_full | ~valid).all(axis=1)] = Status.all_full
-    status[unplaced & valid.any(axis=1) & ~(c_full | ~valid).all(axis=1)] = Status.providers_capped
-    status[unplaced & ~valid.any(axis=1)] = Status.no_candidates
+    rows = np.flatnonzero(~placed)
+    if rows.size:
+        c = cand[rows]
+        has = (c >= 0).any(axis=1)
+        full, _ = blocked(c) if n_o else (np.zeros(c.shape, bool), None)
+        all_full = (full | (c < 0)).all(axis=1)
+        status[rows] = np.where(
+            ~has, Status.no_candidates, np.where(all_full, Status.all_full, Status.providers_capped)
+        )
     return AssignmentResult(
         offering=offering,
         rank=rank,
@@ -244,11 +316,11 @@ def _result(
     )
 
 
-_ORDINAL = {1: "1st", 2: "2nd", 3: "3rd"}
-
-
 def ordinal(n: int) -> str:
-    return _ORDINAL.get(n, f"{n}th")
+    """1st, 2nd, 3rd, 4th … 11th, 12th, 13th … 21st, 22nd …"""
+    if 10 <= n % 100 <= 20:
+        return f"{n}th"
+    return f"{n}" + {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
 
 
 def explain(result: AssignmentResult, v: int) -> str:

@@ -32,7 +32,8 @@ METHOD_VERSION = "2026-12.1"
 MIN_STARTS = 18
 WINDOW_DAYS = 730  # two years of starts, rolling
 PRIOR_EXPECTED = 5.0  # pseudo-outcomes at ratio 1 added to both actual and expected
-RIDGE = 1.0  # L2 penalty on the band coefficients (not the intercept)
+RIDGE = 1.0  # L2 penalty on the band coefficients
+INTERCEPT_RIDGE = 1.0  # L2 penalty on the intercept, toward the smoothed rate's logit
 Z95 = 1.959964
 SUCCESS = frozenset({"employed", "studying"})
 CREAMING_MIN_DIFFERENCE = 0.10  # provider's expected rate at least this far above the region's
@@ -82,16 +83,22 @@ def design_matrix(records: Sequence[OutcomeRecord]) -> FloatArray:
 
 
 def fit_logistic(x: FloatArray, y: FloatArray, *, ridge: float = RIDGE) -> FloatArray:
-    """Coefficients by iteratively reweighted least squares with an L2 penalty."""
+    """Coefficients by iteratively reweighted least squares with an L2 penalty: ``ridge`` on
+    the band coefficients toward 0, ``INTERCEPT_RIDGE`` on the intercept toward the logit of
+    the smoothed success rate ((successes + ½) ÷ (n + 1)), which keeps a group where nobody
+    (or everybody) succeeded from expecting exactly 0 (or 1)."""
     p_count = x.shape[1]
     penalty = np.eye(p_count) * ridge
-    penalty[0, 0] = 0.0
-    beta = np.zeros(p_count)
+    penalty[0, 0] = INTERCEPT_RIDGE
+    rate = (float(y.sum()) + 0.5) / (len(y) + 1.0)
+    target = np.zeros(p_count)
+    target[0] = math.log(rate / (1.0 - rate))
+    beta = target.copy()
     for _ in range(50):
         mu = expit(x @ beta)
         w = mu * (1.0 - mu)
         hessian = (x.T * w) @ x + penalty + np.eye(p_count) * 1e-9
-        gradient = x.T @ (y - mu) - penalty @ beta
+        gradient = x.T @ (y - mu) - penalty @ (beta - target)
         step = np.linalg.solve(hessian, gradient)
         beta = beta + step
         if float(np.max(np.abs(step))) < 1e-9:
@@ -191,31 +198,24 @@ def _figure(
     publication_id: str,
 ) -> OutcomeFigure:
     n = len(actual)
-    common = {
-        "provider_id": provider_id,
-        "service_type": service_type,
-        "region": region,
-        "starts": n,
-        "window_start": window[0],
-        "window_end": window[1],
-        "publication_id": publication_id,
-    }
-    if n < min_starts:
-        return OutcomeFigure(
-            shown=False, actual_rate=None, expected_rate=None, ratio=None,
-            ratio_low=None, ratio_high=None, **common,  # type: ignore[arg-type]
-        )  # fmt: skip
+    shown = n >= min_starts
     a = float(actual.sum())
     e = float(expected.sum())
     low, high = wilson(a, n)
     return OutcomeFigure(
-        shown=True,
-        actual_rate=round(a / n, 4),
-        expected_rate=round(e / n, 4),
-        ratio=round((a + PRIOR_EXPECTED) / (e + PRIOR_EXPECTED), 4),
-        ratio_low=round(low * n / e, 4),
-        ratio_high=round(high * n / e, 4),
-        **common,  # type: ignore[arg-type]
+        provider_id=provider_id,
+        service_type=service_type,
+        region=region,
+        starts=n,
+        shown=shown,
+        actual_rate=round(a / n, 4) if shown else None,
+        expected_rate=round(e / n, 4) if shown else None,
+        ratio=round((a + PRIOR_EXPECTED) / (e + PRIOR_EXPECTED), 4) if shown else None,
+        ratio_low=round(low * n / e, 4) if shown else None,
+        ratio_high=round(high * n / e, 4) if shown else None,
+        window_start=window[0],
+        window_end=window[1],
+        publication_id=publication_id,
     )
 
 

@@ -8,6 +8,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.matching.domain.outcomes import (
     FEATURES,
@@ -148,3 +150,44 @@ def test_the_window_rolls_and_pending_outcomes_are_left_out() -> None:
     pub2 = publish_figures(RECORDS + pending, window_end=END)
     assert "pending" not in pub2.groups[0].record_ids
     assert pub2.publication_id == PUB.publication_id
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 40), min_size=1, max_size=5),
+    rate=st.floats(0.05, 0.95),
+    seed=st.integers(0, 2**16),
+)
+def test_every_figure_is_shown_from_18_starts_and_lies_between_one_and_its_raw_ratio(
+    sizes: list[int], rate: float, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    records = [
+        OutcomeRecord(
+            voucher_id=f"v{p}-{i}",
+            provider_id=f"p{p}",
+            service_type="coaching",
+            region="uusimaa",
+            holder_kind=str(rng.choice(["person", "company"])),
+            profile=ProfileBands(
+                str(rng.choice(UNEMPLOYMENT)), str(rng.choice(EDUCATION)), "unknown"
+            ),
+            started_on=END - timedelta(days=10),
+            outcome="employed" if rng.random() < rate else "not_achieved",
+        )
+        for p, n in enumerate(sizes)
+        for i in range(n)
+    ]
+    pub = publish_figures(records, window_end=END)
+    assert sorted(f.starts for f in pub.figures) == sorted(sizes)
+    for f in pub.figures:
+        assert f.shown == (f.starts >= 18)
+        if not f.shown:
+            continue
+        assert f.ratio is not None and f.actual_rate is not None and f.expected_rate is not None
+        assert f.ratio_low is not None and f.ratio_high is not None
+        assert f.expected_rate > 0
+        raw = f.actual_rate / f.expected_rate
+        slack = 1e-2 * max(1.0, raw)  # the rates are rounded to 4 decimals
+        assert min(1.0, raw) - slack <= f.ratio <= max(1.0, raw) + slack
+        assert f.ratio_low - slack <= raw <= f.ratio_high + slack
