@@ -113,8 +113,10 @@ async def on_vouchers(s: AsyncSession, envelopes: list[Envelope]) -> None:
     """A run of voucher events of one type (batched consumer): their rows read at once."""
     held = await repository.load_vouchers(s, sorted({str(e.data.get("voucher_id"))
                                                      for e in envelopes}))
+    repository.gather_places(s)
     for envelope in envelopes:
         await on_voucher(s, envelope)
+    await repository.apply_places(s)
     del held
 
 

@@ -62,9 +62,32 @@ async def places_held(s: AsyncSession, offering_id: str) -> int:
         VoucherView.offering_id == offering_id, VoucherView.state.in_(HOLDS_PLACE))) or 0)
 
 
+_DELTAS = "matching_place_deltas"
+
+
+def gather_places(s: AsyncSession) -> None:
+    """From now on, :func:`move_place` adds up its changes until :func:`apply_places`."""
+    s.info[_DELTAS] = defaultdict(int)
+
+
+async def apply_places(s: AsyncSession) -> None:
+    deltas = s.info.pop(_DELTAS, None) or {}
+    for offering_id, delta in sorted(deltas.items()):
+        if delta:
+            await _move(s, offering_id, delta)
+
+
 async def move_place(s: AsyncSession, offering_id: str, delta: int) -> None:
     """One place more (+1) or less (-1) held on the offering, if it is known yet (else its
     first event counts them, see consumers.on_offering)."""
+    gathered = s.info.get(_DELTAS)
+    if gathered is not None:
+        gathered[offering_id] += delta
+        return
+    await _move(s, offering_id, delta)
+
+
+async def _move(s: AsyncSession, offering_id: str, delta: int) -> None:
     await s.execute(update(OfferingView).where(OfferingView.offering_id == offering_id)
                     .values(taken=OfferingView.taken + delta)
                     .execution_options(synchronize_session=False))
