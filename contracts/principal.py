@@ -24,12 +24,21 @@ class Role(StrEnum):
     service = "service"
 
 
+class Auth(StrEnum):
+    """How the caller proved who it is at the gateway: a person's session (OpenID Connect or
+    the dev login), or a provider system's API key (which cannot manage API keys)."""
+
+    session = "session"
+    api_key = "api_key"
+
+
 class Principal(BaseModel):
     sub: str
     role: Role
     region: str | None = None
     provider_id: str | None = None
     person_key: str | None = None
+    auth: Auth = Auth.session
 
 
 class InvalidPrincipal(Exception):

@@ -2,8 +2,10 @@
 
 Starts a local nats-server with JetStream (unless ``NATS_URL`` is set), the registry, voucher and
 matching services (each migrates its SQLite database under ``var/`` on start) and the gateway;
-waits until every part answers ``/readyz``; loads the demo data; prints the URLs. Ctrl-C or
-SIGTERM stops everything it started.
+waits until every part answers ``/readyz``; loads the demo data; prints the URLs. Ctrl-C,
+SIGTERM or SIGHUP (the terminal closed) stops everything it started; and on Linux every child
+dies with the launcher even when the launcher is killed outright (``PR_SET_PDEATHSIG``). A
+second launcher on the same ``var/`` is refused: the NATS store is locked while in use.
 
 Ports: ``GATEWAY_PORT`` (8000), ``REGISTRY_PORT`` (8001), ``VOUCHER_PORT`` (8002),
 ``MATCHING_PORT`` (8003), ``SETELI_NATS_PORT`` (a free one). A default port that is taken is
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -24,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from kit.natsserver import NatsServer, free_port, port_open
+from kit.natsserver import NatsServer, StoreInUse, die_with_parent, free_port, port_open
 from kit.settings import DEV_PRINCIPAL_SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +78,14 @@ def start(part: Part, env: dict[str, str], log_dir: Path) -> None:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=die_with_parent,  # only prctl: safe in the child
     )
+
+
+def say(text: str, *, error: bool = False) -> None:
+    """Print, unless the terminal is gone (after SIGHUP): stopping must go on regardless."""
+    with contextlib.suppress(OSError):
+        print(text, file=sys.stderr if error else sys.stdout, flush=True)
 
 
 async def wait_ready(parts: list[Part], timeout: float) -> None:
@@ -170,16 +180,21 @@ def main() -> int:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_signal)
 
-    print("Starting Seteli …", flush=True)
+    say("Starting Seteli …")
     nats: NatsServer | None = None
     nats_url = os.environ.get("NATS_URL")
     if not nats_url:
         port = int(os.environ.get("SETELI_NATS_PORT", "0")) or None
         nats = NatsServer(var / "nats", port=port, log_file=logs / "nats.log")
-        nats.start()
+        try:
+            nats.start()
+        except StoreInUse as exc:
+            say(f"Seteli did not start: {exc} (is another `make run` using {var}?)",
+                error=True)
+            return 1
         nats_url = nats.url
 
     env = dict(os.environ)
@@ -212,11 +227,11 @@ def main() -> int:
             asyncio.run(load_demo(services[0].url, secret))
             asyncio.run(demo_voucher(services[1].url, secret))
     except Exception as exc:
-        print(f"Seteli did not start: {exc}. Logs are in {logs}", file=sys.stderr, flush=True)
+        say(f"Seteli did not start: {exc}. Logs are in {logs}", error=True)
         stop_all(parts, nats)
         return 1
 
-    print(
+    say(
         "\nSeteli is running:\n"
         f"  gateway    {gateway.url}   (API docs {gateway.url}/docs, "
         f"demo login {gateway.url}/auth/dev-login)\n"
@@ -226,20 +241,19 @@ def main() -> int:
         f"  nats       {nats_url}\n"
         f"  data       {var}   logs {logs}\n"
         "Press Ctrl-C to stop.",
-        flush=True,
     )
     try:
         while not stopping:
             for part in parts:
                 if part.proc and part.proc.poll() is not None:
-                    print(f"{part.name} exited ({part.proc.returncode}); stopping. "
-                          f"See {logs / (part.name + '.log')}", file=sys.stderr, flush=True)
+                    say(f"{part.name} exited ({part.proc.returncode}); stopping. "
+                        f"See {logs / (part.name + '.log')}", error=True)
                     stopping = True
             time.sleep(0.3)
     finally:
-        print("Stopping Seteli …", flush=True)
+        say("Stopping Seteli …")
         stop_all(parts, nats)
-        print("Stopped.", flush=True)
+        say("Stopped.")
     return 0
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import httpx
 import jwt
 
-from contracts.principal import HEADER, Principal, Role, encode
+from contracts.principal import HEADER, Auth, Principal, Role, encode
 from kit import persons
 
 SESSION_AUDIENCE = "seteli-session"
@@ -50,7 +50,7 @@ def read_session(token: str, secret: str) -> Principal:
                             issuer=SESSION_ISSUER)
     except jwt.PyJWTError as exc:
         raise InvalidCredentials("session token is invalid or expired") from exc
-    return Principal.model_validate(claims)
+    return Principal.model_validate(claims | {"auth": Auth.session})
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ class SessionReader:
                                 audience=SESSION_AUDIENCE, issuer=SESSION_ISSUER)
         except jwt.PyJWTError as exc:
             raise InvalidCredentials("session token is invalid or expired") from exc
-        principal = Principal.model_validate(claims)
+        principal = Principal.model_validate(claims | {"auth": Auth.session})
         self._seen[token] = (float(claims["exp"]), principal)
         if len(self._seen) > self.max_entries:
             self._seen.popitem(last=False)
@@ -142,7 +142,7 @@ class PrincipalTokens:
         self._signed: OrderedDict[tuple[str | None, ...], tuple[float, str]] = OrderedDict()
 
     def token(self, p: Principal) -> str:
-        key = (p.sub, p.role.value, p.region, p.provider_id, p.person_key)
+        key = (p.sub, p.role.value, p.region, p.provider_id, p.person_key, p.auth.value)
         now = time.time()
         hit = self._signed.get(key)
         if hit is not None and hit[0] > now:
@@ -224,4 +224,4 @@ class ApiKeyVerifier:
             raise ConnectionError(f"registry answered {r.status_code} to a key check")
         body = r.json()
         return Principal(sub=f"api-key:{body['key_id']}", role=Role.provider,
-                         provider_id=body["provider_id"])
+                         provider_id=body["provider_id"], auth=Auth.api_key)

@@ -10,7 +10,8 @@ documents), ``gateway.dev_login``, ``gateway.browser_session`` (logout) and
 ``gateway.oidc``; the web pages are ``gateway.web``.
 
 Middleware, outermost first: request id and access log → security headers → CORS (when
-origins are configured) → the public API proxy → OIDC session (state and nonce) → the routes.
+origins are configured) → the public API proxy → the body limit of the gateway's own routes →
+OPTIONS and the Allow of 405s → OIDC session (state and nonce) → the routes.
 """
 
 from __future__ import annotations
@@ -24,34 +25,24 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
-from gateway import browser_session, dev_login, oidc, ops, web
+from gateway import browser_session, dev_login, docs, oidc, ops, web
 from gateway.browser_session import BrowserSession
 from gateway.proxy import PublicApi
 from gateway.runtime import Gate
-from gateway.security import SecurityHeaders
+from gateway.security import BodyLimit, SecurityHeaders
 from gateway.settings import Settings
 from gateway.upstreams import Upstreams, make_client
+from kit import openapi
 from kit.errors import install_problem_handlers
 from kit.logging import configure_logging
-from kit.middleware import RequestContextMiddleware
+from kit.middleware import AllowedMethods, RequestContextMiddleware
 
 log = structlog.get_logger("gateway")
-
-
-def logging_without_locals() -> None:
-    """Tracebacks in the logs without the frames' local variables: in the gateway those hold
-    API keys, session tokens and, at login, the henkilötunnus."""
-    config = structlog.get_config()
-    safe = structlog.processors.ExceptionRenderer(
-        structlog.tracebacks.ExceptionDictTransformer(show_locals=False))
-    structlog.configure(processors=[safe if p is structlog.processors.dict_tracebacks else p
-                                    for p in config["processors"]])
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level, json=settings.log_json, service="gateway")
-    logging_without_locals()
     gate = Gate.from_settings(settings)
     urls = gate.urls
 
@@ -80,13 +71,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "what the caller may see and do. Errors are RFC 9457 problem+json. Events between "
         "the services are described in the [AsyncAPI document](/asyncapi.json).",
         version="1.0.0", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,
+        redirect_slashes=False,
     )
     app.state.gate = gate
     install_problem_handlers(app)
+    openapi.install(app)  # its own paths documented like the services' (problem+json)
     # Holds only the OpenID Connect state and nonce between login and callback.
     app.add_middleware(SessionMiddleware, secret_key=settings.session_secret,
                        session_cookie=("__Host-" if settings.tls else "") + "seteli_oidc",
                        max_age=600, same_site="lax", https_only=settings.tls)
+    app.add_middleware(AllowedMethods)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(PublicApi, gate=gate)
     if settings.cors_origins:
         app.add_middleware(
@@ -99,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, service="gateway")
     browser = BrowserSession(gate)
     app.include_router(ops.router(gate, app.openapi))
+    app.include_router(docs.router())
     app.include_router(dev_login.router(browser))
     app.include_router(browser_session.router(browser))
     app.include_router(oidc.router(settings, browser.start))

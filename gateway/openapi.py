@@ -1,7 +1,8 @@
 """One OpenAPI document for the public API: each service's ``/openapi.json``, restricted to the
 paths the routing table exposes, under ``/api/v1``, with their components merged (a schema name
-two services use differently is prefixed with the service's name), the ways to authenticate,
-and the answers the gateway itself may give (401, 413, 429, 502, 503, 504).
+two services use differently is prefixed with the service's name; every schema's title is its
+name, so no two are alike; schemas no public path uses are left out), the ways to
+authenticate, and the answers the gateway itself may give (401, 413, 429, 502, 503, 504).
 
 The merged document is cached; a service that cannot be reached is represented by its last
 good document, and the merge is tried again soon.
@@ -20,6 +21,7 @@ import structlog
 
 from contracts.principal import HEADER
 from gateway.routing import ROUTES
+from kit.openapi import without_unreferenced_schemas
 
 PUBLIC_PREFIX = "/api/v1"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -101,15 +103,24 @@ def merge(base: dict[str, Any], documents: dict[str, dict[str, Any]]) -> dict[st
             responses[name] = {"description": description, "content": {
                 "application/problem+json": {
                     "schema": {"$ref": "#/components/schemas/ProblemDetail"}}}}
-        for item in out["paths"].values():
+        for path, item in out["paths"].items():
             for method in METHODS:
                 op = item.get(method)
-                if isinstance(op, dict) and op.get("x-seteli-service"):
-                    for status, (name, _) in GATEWAY_RESPONSES.items():
-                        op.setdefault("responses", {}).setdefault(
-                            status, {"$ref": f"#/components/responses/{name}"})
+                if not isinstance(op, dict):
+                    continue
+                if op.get("x-seteli-service"):
+                    statuses = list(GATEWAY_RESPONSES)
+                else:  # the gateway's own: /auth/* is rate-limited, every body is bounded
+                    statuses = (["429"] if path.startswith("/auth/") else []) + (
+                        ["413"] if "requestBody" in op else [])
+                for status in statuses:
+                    op.setdefault("responses", {}).setdefault(
+                        status, {"$ref": f"#/components/responses/{GATEWAY_RESPONSES[status][0]}"})
     out["tags"] = list(tags.values())
-    return out
+    for name, schema in schemas.items():
+        # generators name their types by title: one title per schema, and no two alike
+        schema["title"] = name
+    return without_unreferenced_schemas(out)
 
 
 def _publish_operation(op: dict[str, Any], service: str, operation_ids: set[str],

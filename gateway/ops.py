@@ -1,5 +1,5 @@
 """Operations and documents: ``/healthz``, ``/readyz``, ``/metrics``, the merged OpenAPI
-document with its Swagger UI, and the AsyncAPI document of the events."""
+document (its Swagger UI page is ``gateway.docs``), and the AsyncAPI document of the events."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway import asyncapi
@@ -73,10 +72,6 @@ def router(gate: Gate, own_document: Callable[[], dict[str, Any]]) -> APIRouter:
     async def openapi_json() -> JSONResponse:
         assert gate.http is not None
         return JSONResponse(await merged.document(own_document(), gate.http))
-
-    @router.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Seteli API")
 
     @router.get("/asyncapi.json", include_in_schema=False)
     async def asyncapi_json() -> JSONResponse:

@@ -13,6 +13,7 @@ checked a 503 — all problem+json.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import structlog
 from prometheus_client import Counter
@@ -35,7 +36,7 @@ from gateway.upstreams import (
 from kit.errors import problem_response
 
 PREFIX = "/api/v1"
-METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PRINCIPAL_HEADER = HEADER.lower()
 RATE_LIMITED = Counter("seteli_gateway_rate_limited_total", "Requests refused with 429",
@@ -98,12 +99,6 @@ class PublicApi:
         raw = raw.split(b"?", 1)[0]
         if raw.startswith(PREFIX.encode() + b"/"):
             target = (target[0], raw[len(PREFIX):].decode("latin-1"))
-        method: str = scope["method"]
-        if method not in METHODS:
-            await self._problem(scope, receive, send, 405, "Method Not Allowed",
-                                f"{method} is not supported here",
-                                {"Allow": ", ".join(sorted(METHODS))})
-            return
         await self._forward(scope, receive, send, *target)
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send, service: str,
@@ -188,7 +183,8 @@ class PublicApi:
         assert gate.upstreams is not None
         try:
             status, headers, content = await gate.upstreams.send(
-                service, method, upstream_path, query, body, forwarded)
+                service, method if method in METHODS else "OPTIONS", upstream_path, query,
+                body if method in METHODS else b"", forwarded)
         except UpstreamTimeout:
             UPSTREAM_FAILURES.labels(service, "timeout").inc()
             await self._problem(scope, receive, send, 504, "Gateway Timeout",
@@ -199,7 +195,13 @@ class PublicApi:
             await self._problem(scope, receive, send, 502, "Bad Gateway",
                                 f"the {service} service is not reachable")
             return
-        out = response_headers(headers)
+        if method not in METHODS and status == 204:
+            # a method no service serves: 405, naming what this path does answer
+            allow = next((v for k, v in headers if k.lower() == "allow"), "")
+            await self._problem(scope, receive, send, 405, "Method Not Allowed",
+                                f"{method} is not supported here", {"Allow": allow})
+            return
+        out = public_headers(response_headers(headers), service, gate.urls)
         if method != "HEAD" or not any(k == b"content-length" for k, _ in out):
             out = [(k, v) for k, v in out if k != b"content-length"]
             out.append((b"content-length", str(len(content)).encode()))
@@ -217,6 +219,37 @@ class PublicApi:
         response = problem_response(Request(scope), status=status, title=title, detail=detail,
                                     headers=headers)
         await response(scope, receive, send)
+
+
+def public_location(value: str, service: str, urls: dict[str, str]) -> str | None:
+    """A service's ``Location`` as the client may see it: a path of the service that the
+    gateway routes to it becomes its public ``/api/v1/...`` path; anything else (another host,
+    a path that is not public) is dropped, so that no internal address ever reaches a client."""
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        upstream = urlsplit(urls.get(service, ""))
+        if (parts.scheme, parts.netloc) != (upstream.scheme, upstream.netloc):
+            return None
+    if not parts.path.startswith("/"):
+        return None
+    target = owner(parts.path)
+    if target is None or target[0] != service:
+        return None
+    return PREFIX + parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def public_headers(headers: list[tuple[bytes, bytes]], service: str, urls: dict[str, str]
+                   ) -> list[tuple[bytes, bytes]]:
+    out = []
+    for name, value in headers:
+        if name in (b"location", b"content-location"):
+            public = public_location(value.decode("latin-1"), service, urls)
+            if public is None:
+                log.warning("internal_location_dropped", service=service)
+                continue
+            value = public.encode("latin-1")
+        out.append((name, value))
+    return out
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:

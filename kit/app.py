@@ -27,7 +27,7 @@ from kit.consumer import Consumer
 from kit.db import Database
 from kit.errors import install_problem_handlers, problem_response, problems
 from kit.logging import configure_logging
-from kit.middleware import RequestContextMiddleware
+from kit.middleware import AllowedMethods, RequestContextMiddleware
 from kit.migrate import upgrade
 from kit.outbox import OutboxRelay
 from kit.pagination import CursorKind, CursorPosition, LimitQuery, paginate
@@ -116,8 +116,12 @@ def create_service_app(
             await link.close()
             await db.dispose()
 
-    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    # A trailing slash is a 404 problem, never a redirect: behind the gateway a redirect would
+    # name the service's own address.
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan,
+                  redirect_slashes=False)
     install_problem_handlers(app)
+    app.add_middleware(AllowedMethods)
     app.add_middleware(RequestContextMiddleware, service=service)
     app.include_router(ops_router())
     app.include_router(dead_letter_router())

@@ -23,7 +23,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     Index,
     MetaData,
     String,
@@ -39,6 +38,7 @@ from sqlalchemy.schema import SchemaItem
 
 from contracts.principal import Principal
 from kit.db import insert_ignoring_conflicts
+from kit.orm import UTCDateTime
 from kit.tables import SeqType
 
 GENESIS = "0" * 64
@@ -47,7 +47,7 @@ GENESIS = "0" * 64
 def audit_table(metadata: MetaData, *, chained: bool = False) -> Table:
     columns: list[SchemaItem] = [
         Column("seq", SeqType, primary_key=True, autoincrement=True),
-        Column("at", DateTime(timezone=True), nullable=False),
+        Column("at", UTCDateTime(), nullable=False),
         Column("actor", String(200), nullable=False),
         Column("actor_role", String(40), nullable=False),
         Column("action", String(80), nullable=False),

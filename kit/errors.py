@@ -17,6 +17,8 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kit.middleware import loggable_path
+
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("kit.errors")
 
@@ -92,6 +94,10 @@ class Unprocessable(Problem):
         )
 
 
+class UnsupportedMediaType(Problem):
+    status, title = 415, "Unsupported Media Type"
+
+
 class TooManyRequests(Problem):
     status, title = 429, "Too Many Requests"
 
@@ -160,6 +166,19 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            return problem_response(
+                request, status=400, title="Bad Request", type="/problems/unparseable-body",
+                detail="the body is not valid JSON",
+                errors=[FieldError(field="body", message="is not valid JSON")])
+        if not _json_sent(request) and any(
+                tuple(e.get("loc", ())) == ("body",) for e in exc.errors()):
+            # a JSON body was expected as a whole and something else was declared (a form's
+            # own fields are named below "body" and stay 422s)
+            return problem_response(
+                request, status=415, title="Unsupported Media Type",
+                detail="send the body as application/json",
+                errors=[FieldError(field="content-type", message="must be application/json")])
         errors = validation_errors(exc)
         return problem_response(
             request,
@@ -184,7 +203,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         # A uniqueness or check constraint caught a race the use case did not foresee: the
         # transaction was rolled back, nothing was written.
-        log.warning("integrity_conflict", path=request.url.path, error=str(exc.orig)[:300])
+        log.warning("integrity_conflict", path=request.url.path[:512], error=str(exc.orig)[:300])
         return problem_response(
             request, status=409, title="Conflict", type="/problems/conflict",
             detail="the request conflicts with the current state of the resource",
@@ -192,11 +211,21 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error", path=request.url.path)
+        log.exception("unhandled_error", path=loggable_path(request.url.path))
         return problem_response(
             request, status=500, title="Internal Server Error",
             detail="An unexpected error occurred; it has been logged with the request id.",
         )
+
+
+def _json_sent(request: Request) -> bool:
+    """The request's body is declared JSON (or not declared at all: then it is read as JSON)."""
+    kind = request.headers.get("content-type")
+    if not kind:
+        return True
+    media = kind.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/")
+                                           and media.endswith("+json"))
 
 
 def _reason(status: int) -> str:

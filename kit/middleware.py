@@ -1,4 +1,9 @@
-"""Pure ASGI middleware: request id in and out, access log, HTTP metrics."""
+"""Pure ASGI middleware: request id in and out, access log, HTTP metrics.
+
+A client's ``X-Request-ID`` is kept only when it is 8–64 of ``[A-Za-z0-9._-]`` and holds
+nothing shaped like a henkilötunnus; otherwise a new one is made (the id goes into every log
+line of every service the request reaches). Paths are logged with henkilötunnus-shaped
+segments masked."""
 
 from __future__ import annotations
 
@@ -13,7 +18,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kit import metrics
 
 REQUEST_ID_HEADER = "X-Request-ID"
-_VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# Shaped like a henkilötunnus (DDMMYY, a century sign, three digits, a check symbol), valid
+# or not: such text is neither kept as a request id nor logged as it is.
+HETU_SHAPED = re.compile(r"\d{6}[-+A-FU-Ya-fu-y]\d{3}[0-9A-Za-z]")
+MASK = "<masked>"
 log = structlog.get_logger("http")
 
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -23,10 +32,23 @@ def incoming_request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
             rid: str = bytes(value).decode("latin-1")
-            if _VALID_ID.match(rid):
+            if _VALID_ID.match(rid) and not HETU_SHAPED.search(rid):
                 return rid
             break
-    return uuid.uuid4().hex
+    return new_request_id()
+
+
+def new_request_id() -> str:
+    """32 hex digits, never shaped like a henkilötunnus (so every service keeps it)."""
+    rid = uuid.uuid4().hex
+    while HETU_SHAPED.search(rid):
+        rid = uuid.uuid4().hex
+    return rid
+
+
+def loggable_path(path: str) -> str:
+    """``path`` with anything shaped like a henkilötunnus masked, and bounded in length."""
+    return HETU_SHAPED.sub(MASK, path[:512])
 
 
 class RequestContextMiddleware:
@@ -60,7 +82,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         except Exception:
             # Answer here, inside the request context, so even a 500 carries the request id.
-            log.exception("unhandled_error", path=scope["path"])
+            log.exception("unhandled_error", path=loggable_path(scope["path"]))
             if started_response:
                 raise
             status = 500
@@ -97,7 +119,61 @@ class RequestContextMiddleware:
                 log.info(
                     "request",
                     method=method,
-                    path=scope["path"],
+                    path=loggable_path(scope["path"]),
                     status=status,
                     duration_ms=round(elapsed * 1000, 2),
                 )
+
+
+CANDIDATE_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(scope: Scope) -> set[str]:
+    """Every method some route of the app answers at this path (empty: no such path). Asked of
+    the router's own matching, method by method, so it holds for included routers and mounts."""
+    from starlette.routing import Match
+
+    app = scope.get("app")
+    routes = getattr(getattr(app, "router", None), "routes", [])
+    allowed = set()
+    for method in CANDIDATE_METHODS:
+        probe = {**scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            allowed.add(method)
+    return allowed
+
+
+class AllowedMethods:
+    """``OPTIONS`` on any path answers 204 with ``Allow`` (every method of every route at that
+    path, and OPTIONS); a 405 names the same in ``Allow`` (the router alone would name only the
+    first route's methods, though several routes may share a path)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
+            allowed = allowed_methods(scope)
+            if allowed:
+                await send({"type": "http.response.start", "status": 204, "headers": [
+                    (b"allow", allow_header(allowed).encode())]})
+                await send({"type": "http.response.body", "body": b""})
+                return
+
+        async def send_with_allow(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 405:
+                allowed = allowed_methods(scope)
+                if allowed:
+                    headers = [(k, v) for k, v in message.get("headers", [])
+                               if k.lower() != b"allow"]
+                    message["headers"] = [*headers, (b"allow", allow_header(allowed).encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_allow)
+
+
+def allow_header(methods: set[str]) -> str:
+    return ", ".join(sorted(methods | {"OPTIONS"}))

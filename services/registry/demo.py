@@ -1,7 +1,8 @@
 """Demo data for ``make run``: a dozen providers in different states across the three demo
-regions, with offerings in several languages. Loaded through the registry's own API, so it
-goes through the same validation, audit log and events as real data; safe to run again
-(idempotency keys; what exists already is left as it is)."""
+regions, with offerings in several languages; every text in Finnish, Swedish and English.
+Loaded through the registry's own API, so it goes through the same validation, audit log and
+events as real data; safe to run again (idempotency keys; what exists already is left as it
+is)."""
 
 from __future__ import annotations
 
@@ -21,53 +22,65 @@ def business_id(seven: str) -> str:
     return made
 
 
-# (seven digits, name, regions, final state per region, offerings)
+# (seven digits, name, regions, final state per region, description (fi, sv, en), offerings)
 PROVIDERS: list[dict[str, Any]] = [
     {"n": "3141593", "name": "Polku Valmennus Oy", "regions": ["pirkanmaa"],
      "state": "approved", "desc": ("Työnhakuvalmennusta Tampereella ja etänä.",
+                                   "Jobbsökarträning i Tammerfors och på distans.",
                                    "Job-search coaching in Tampere and online."),
      "offerings": [("job-search-coaching", ["837", "536"], False, ["fi", "en"], 95_000, 12),
                    ("career-guidance", [], True, ["fi"], 60_000, 30)]},
     {"n": "2718282", "name": "Osaamo Koulutus Oy", "regions": ["pirkanmaa", "etela-pohjanmaa"],
      "state": "approved", "desc": ("Ammatillista täydennyskoulutusta aikuisille.",
+                                   "Yrkesinriktad fortbildning för vuxna.",
                                    "Vocational training for adults."),
      "offerings": [("competence-training", ["837", "211"], False, ["fi", "sv"], 240_000, 20),
                    ("competence-training", ["743"], False, ["fi"], 210_000, 15)]},
     {"n": "1414213", "name": "Monikielinen Ura ry", "regions": ["pirkanmaa"],
      "state": "approved", "desc": ("Uraohjausta maahan muuttaneille omalla kielellä.",
+                                   "Karriärvägledning för inflyttade på det egna språket.",
                                    "Career guidance for newcomers in their own language."),
      "offerings": [("career-guidance", ["837"], True, ["fi", "en", "ar", "so", "uk"],
                     55_000, 25)]},
     {"n": "1732050", "name": "Rekrytalo Pohjola Oy", "regions": ["pohjois-pohjanmaa"],
      "state": "approved", "desc": ("Rekrytointiapua pk-yrityksille Oulun seudulla.",
+                                   "Rekryteringshjälp för små företag i Uleåborgsregionen.",
                                    "Recruitment help for SMEs around Oulu."),
      "offerings": [("recruitment-help", ["564", "244"], False, ["fi", "en"], 180_000, 8)]},
     {"n": "2236067", "name": "Kasvuvoima Consulting Oy", "regions": ["pohjois-pohjanmaa"],
      "state": "approved", "desc": ("Yritysten kehittämis- ja kansainvälistymispalvelut.",
+                                   "Tjänster för företagsutveckling och internationalisering.",
                                    "Business development and internationalisation."),
      "offerings": [("business-development", ["564"], True, ["fi", "en"], 300_000, 10),
                    ("internationalisation", [], True, ["en", "fi", "sv"], 450_000, 6)]},
     {"n": "2645751", "name": "Lakeus Työvalmennus Oy", "regions": ["etela-pohjanmaa"],
      "state": "approved", "desc": ("Työvalmennusta Seinäjoella ja Lapualla.",
+                                   "Arbetsträning i Seinäjoki och Lappo.",
                                    "Job coaching in Seinäjoki and Lapua."),
      "offerings": [("job-search-coaching", ["743", "408"], False, ["fi"], 85_000, 14)]},
     {"n": "3316624", "name": "Birkaland Karriär Ab", "regions": ["pirkanmaa"],
-     "state": "approved", "desc": ("Karriärvägledning på svenska och finska.",
+     "state": "approved", "desc": ("Uraohjausta ruotsiksi ja suomeksi.",
+                                   "Karriärvägledning på svenska och finska.",
                                    "Career guidance in Swedish and Finnish."),
      "offerings": [("career-guidance", ["837"], True, ["sv", "fi"], 58_000, 10)]},
     {"n": "1618033", "name": "Uusi Alku Osuuskunta", "regions": ["pirkanmaa"],
      "state": "applied", "desc": ("Uusi palveluntuottaja, hakemus käsittelyssä.",
+                                  "En ny tjänsteproducent; ansökan behandlas.",
                                   "A new provider; application under review."), "offerings": []},
     {"n": "2449489", "name": "Perämeren Palvelut Oy", "regions": ["pohjois-pohjanmaa"],
      "state": "applied", "desc": ("Työnhakuvalmennusta Raahen seudulla.",
+                                  "Jobbsökarträning i Brahestadsregionen.",
                                   "Job-search coaching around Raahe."), "offerings": []},
     {"n": "2828427", "name": "Nopea Raha Oy", "regions": ["pirkanmaa"],
-     "state": "suspended", "desc": ("Valmennuspalveluja.", "Coaching services."),
+     "state": "suspended", "desc": ("Valmennuspalveluja.",
+                                   "Träningstjänster.", "Coaching services."),
      "offerings": [("job-search-coaching", ["908"], False, ["fi"], 99_000, 5)]},
     {"n": "3605551", "name": "Varjo Koulutus Oy", "regions": ["etela-pohjanmaa"],
-     "state": "revoked", "desc": ("Koulutuspalveluja.", "Training services."), "offerings": []},
+     "state": "revoked", "desc": ("Koulutuspalveluja.",
+                                   "Utbildningstjänster.", "Training services."), "offerings": []},
     {"n": "1259921", "name": "Keskeneräinen Oy", "regions": ["pohjois-pohjanmaa"],
      "state": "rejected", "desc": ("Hakemuksesta puuttui liitteitä.",
+                                   "Ansökan saknade bilagor.",
                                    "The application lacked attachments."), "offerings": []},
 ]
 
@@ -112,7 +125,7 @@ async def load(client: httpx.AsyncClient, secret: str) -> None:
             "business_id": bid, "legal_name": spec["name"],
             "contact_name": "Asiakaspalvelu", "contact_email": f"info{i}@demo{i}.example.fi",
             "phone": "+358 40 123 4567", "website": f"https://demo{i}.example.fi",
-            "description": {"fi": spec["desc"][0], "en": spec["desc"][1]},
+            "description": dict(zip(("fi", "sv", "en"), spec["desc"], strict=True)),
             "regions": spec["regions"]})
         if not _ok(r):
             continue  # loaded by an earlier run whose answer is no longer kept
@@ -140,7 +153,7 @@ async def load(client: httpx.AsyncClient, secret: str) -> None:
                 "Idempotency-Key": f"demo-offering-{bid}-{j}"}, json={
                 "region": region, "service_type": stype,
                 "title": {"fi": f"{fi} – {spec['name']}", "sv": sv, "en": en},
-                "description": {"fi": spec["desc"][0], "en": spec["desc"][1]},
+                "description": dict(zip(("fi", "sv", "en"), spec["desc"], strict=True)),
                 "municipalities": munis, "remote": remote, "languages": langs,
                 "unit_price_cents": price, "capacity": cap,
                 "next_start": (start + timedelta(days=7 * (i + j))).isoformat(),

@@ -8,6 +8,7 @@ from typing import Annotated, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 from contracts.voucher import Chooser, Outcome, Profile
+from kit.text import MULTI_LINE, StrictBool, StrictInt
 from services.voucher.domain.issuance import MAX_VALUE_CENTS
 from services.voucher.domain.reasons import Cancellation, ClaimRejection, Decline
 
@@ -19,12 +20,13 @@ FunderCode = Annotated[str, StringConstraints(pattern=r"^(region|[0-9]{3})$")]
 MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 Milestone = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000,
-                                          pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000,
-                                        pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
-Cents = Annotated[int, Field(ge=1, le=MAX_VALUE_CENTS)]
-BudgetCents = Annotated[int, Field(ge=1, le=100_000_000_000)]  # 1 000 M€ per funder and call
+# Human text and strict numbers (kit.text): no control, bidirectional-override or invisible
+# characters, NFC; no "100" for 100.
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000),
+                   MULTI_LINE]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), MULTI_LINE]
+Cents = Annotated[StrictInt, Field(ge=1, le=MAX_VALUE_CENTS)]
+BudgetCents = Annotated[StrictInt, Field(ge=1, le=100_000_000_000)]  # 1 000 M€ per funder and call
 
 
 T = TypeVar("T")
@@ -107,7 +109,7 @@ class VoucherIn(Strict):
     choice_deadline: date | None = None
     home_municipality: MunicipalityCode | None = None
     languages: list[Language] = Field(default_factory=list, max_length=10)
-    remote_suits: bool = False
+    remote_suits: StrictBool = False
     profile: Profile = Field(default_factory=Profile, description="labour-market profile bands: "
                              "used only to risk-adjust outcome statistics, never shown to "
                              "providers and never used for ranking")
@@ -196,7 +198,7 @@ class TransferIn(Strict):
 
 
 class RatingIn(Strict):
-    stars: int = Field(ge=1, le=5)
+    stars: StrictInt = Field(ge=1, le=5)
     comment: Text | None = None
 
 

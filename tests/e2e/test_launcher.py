@@ -1,5 +1,7 @@
 """``make run`` as a user runs it: the launcher brings all four parts up with /readyz 200, and
-Ctrl-C (SIGINT) or SIGTERM leaves no process and no listening port behind."""
+Ctrl-C (SIGINT), SIGTERM, closing the terminal (SIGHUP to the whole process group, the
+terminal gone) or killing the launcher outright (SIGKILL: its children die with it) leaves no
+process and no listening port behind. A second launcher on the same data is refused."""
 
 from __future__ import annotations
 
@@ -35,7 +37,9 @@ def _pids_mentioning(marker: str) -> list[int]:
     return pids
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP,
+                                         signal.SIGKILL],
+                         ids=["ctrl-c", "sigterm", "terminal-closed", "launcher-killed"])
 def test_launcher_starts_everything_and_stops_cleanly(tmp_path: Path, stop_signal: int) -> None:
     ports = {name: free_port() for name in ("GATEWAY", "REGISTRY", "VOUCHER", "MATCHING")}
     env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
@@ -49,6 +53,7 @@ def test_launcher_starts_everything_and_stops_cleanly(tmp_path: Path, stop_signa
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group, as under a terminal
     )
     output: list[str] = []
     try:
@@ -72,16 +77,38 @@ def test_launcher_starts_everything_and_stops_cleanly(tmp_path: Path, stop_signa
         r = httpx.get(f"http://127.0.0.1:{ports['GATEWAY']}/api/v1/offerings", timeout=5)
         assert r.status_code == 200, r.text
         assert r.json()["total"] >= 9  # the demo data was loaded
+        assert all(o["description"].get("sv") and o["title"].get("sv")
+                   for o in r.json()["items"])  # demo texts in Finnish, Swedish and English
+
+        def found(q: str) -> set[str]:
+            r = httpx.get(f"http://127.0.0.1:{ports['GATEWAY']}/api/v1/offerings",
+                          params={"q": q}, timeout=5)
+            return {o["id"] for o in r.json()["items"]}
+
+        assert found("Tampere") and found("Tammerfors") == found("Tampere")
         r = httpx.get(f"http://127.0.0.1:{ports['GATEWAY']}/auth/dev-login", timeout=5)
         assert r.status_code == 200 and "Polku Valmennus Oy" in r.text
+        if stop_signal == signal.SIGHUP:
+            again = subprocess.run([sys.executable, str(ROOT / "deploy" / "launcher.py")],
+                                   cwd=ROOT, env=env, capture_output=True, text=True,
+                                   timeout=60)
+            assert again.returncode == 1 and "in use" in again.stderr, again.stderr
     finally:
-        proc.send_signal(stop_signal)
+        if stop_signal == signal.SIGHUP:
+            assert proc.stdout is not None
+            proc.stdout.close()  # the terminal is gone: printing fails from now on
+            os.killpg(proc.pid, signal.SIGHUP)
+        else:
+            proc.send_signal(stop_signal)
         try:
             proc.wait(60)
         except subprocess.TimeoutExpired:
             proc.kill()
             raise
-    assert proc.returncode == 0
+    assert proc.returncode == (-signal.SIGKILL if stop_signal == signal.SIGKILL else 0)
+    deadline = time.monotonic() + 30  # after SIGKILL the children stop on their own
+    while time.monotonic() < deadline and _pids_mentioning(str(tmp_path)):
+        time.sleep(0.2)
+    assert _pids_mentioning(str(tmp_path)) == []
     for port in [*ports.values(), nats_port]:
         assert not port_open("127.0.0.1", port), f"port {port} still listening"
-    assert _pids_mentioning(str(tmp_path)) == []

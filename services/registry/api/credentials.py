@@ -42,12 +42,13 @@ def _secret(rt: RuntimeDep) -> str:
     status_code=201,
     response_model=ApiKeyCreated,
     summary="Create an API key for the provider's systems",
-    description="By the provider's own staff. The key (`stl_<prefix>_<secret>`) is shown "
+    description="By the provider's own staff, in a session (an API key cannot create keys: "
+    "403). The key (`stl_<prefix>_<secret>`) is shown "
     "once, in this answer; only its HMAC-SHA256 under the service's secret and its visible "
     "prefix are stored. A retry with the same `Idempotency-Key` returns the key's record "
     "without the secret (`key` is empty): revoke it and make a new one if the first answer "
     "was lost.",
-    responses=problems(401, 404, 422),
+    responses=problems(401, 403, 404, 422),
 )
 async def create(provider_id: str, body: ApiKeyIn, rt: RuntimeDep, principal: OwnProviderDep,
                  idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
@@ -77,10 +78,11 @@ async def list_keys(
     "/providers/{provider_id}/api-keys/{key_id}/revocation",
     response_model=ApiKeyOut,
     summary="Revoke an API key",
-    description="By the provider's own staff. The key stops working at once in the registry "
+    description="By the provider's own staff, in a session (an API key cannot revoke keys: "
+    "403). The key stops working at once in the registry "
     "(the gateway may remember a successful check for a few seconds). Revoking twice "
     "changes nothing.",
-    responses=problems(401, 404),
+    responses=problems(401, 403, 404),
 )
 async def revoke(provider_id: str, key_id: str, rt: RuntimeDep,
                  principal: OwnProviderDep) -> ApiKeyOut:

@@ -12,12 +12,14 @@ from pydantic import (
     field_validator,
 )
 
+from kit.text import StrictInt
 from services.registry.schemas.common import ShortText
 
 
 class MilestoneIn(BaseModel):
     code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{1,30}$")]
-    share_bp: int = Field(gt=0, le=10_000, description="share of the value in basis points")
+    share_bp: StrictInt = Field(gt=0, le=10_000,
+                                description="share of the value in basis points")
 
 
 class ServiceTypeIn(BaseModel):

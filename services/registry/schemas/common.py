@@ -13,12 +13,16 @@ from pydantic import (
     StringConstraints,
 )
 
+from kit.text import MULTI_LINE, SINGLE_LINE
 from services.registry.domain.calendar import local_date
 
 RegionCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{2,40}$")]
 MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+# Human text (kit.text): no control, bidirectional-override or invisible characters; NFC.
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200),
+                 SINGLE_LINE]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000),
+                   MULTI_LINE]
 
 MAX_PRICE_CENTS = 10_000_000  # 100 000 €: above that a unit price is a typing error
 MAX_CAPACITY = 10_000
@@ -30,8 +34,10 @@ def today() -> date:
     return local_date(datetime.now(UTC))
 
 
-ShortStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+ShortStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                     SINGLE_LINE]
+LongStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+                    MULTI_LINE]
 
 
 class ShortText(BaseModel):

@@ -13,12 +13,14 @@ from pydantic import (
 )
 
 from kit.pagination import CursorPosition
+from kit.text import SINGLE_LINE
 
 
 class ApiKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                    SINGLE_LINE]
 
 
 class ApiKeyOut(BaseModel):

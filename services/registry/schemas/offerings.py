@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from kit.pagination import CursorPosition
+from kit.text import StrictBool, StrictInt
 from services.registry.domain.calendar import MAX_START_AHEAD_DAYS
 from services.registry.domain.languages import ISO_639_1
 from services.registry.schemas.common import (
@@ -38,15 +39,15 @@ class OfferingIn(BaseModel):
     service_type: Annotated[str, StringConstraints(max_length=60)]
     title: ShortText
     description: LongText
-    remote: bool = Field(default=False, description="delivered remotely (too)")
+    remote: StrictBool = Field(default=False, description="delivered remotely (too)")
     municipalities: list[MunicipalityCode] = Field(
         default_factory=list, max_length=100, validate_default=True,
         description="where it is delivered: municipality codes of the region")
     languages: list[str] = Field(min_length=1, max_length=20)
-    unit_price_cents: int = Field(gt=0, le=MAX_PRICE_CENTS)
-    capacity: int = Field(ge=0, le=MAX_CAPACITY)
+    unit_price_cents: StrictInt = Field(gt=0, le=MAX_PRICE_CENTS)
+    capacity: StrictInt = Field(ge=0, le=MAX_CAPACITY)
     next_start: date
-    duration_days: int = Field(gt=0, le=MAX_DURATION_DAYS)
+    duration_days: StrictInt = Field(gt=0, le=MAX_DURATION_DAYS)
 
     @field_validator("languages")
     @classmethod

@@ -32,6 +32,7 @@ def hash_key(secret: str, key: str) -> str:
 async def create(db: Database, provider_id: str, name: str, *, principal: Principal,
                  secret: str, key: str | None) -> Once[ApiKeyCreated]:
     access.ensure_own_provider(principal, provider_id)
+    access.ensure_may_manage_keys(principal)
     created: dict[str, str] = {}
 
     async def create_key(s: AsyncSession) -> ApiKeyCreated:
@@ -76,6 +77,7 @@ async def list_keys(db: Database, provider_id: str, *, principal: Principal,
 async def revoke(db: Database, provider_id: str, key_id: str, *,
                  principal: Principal) -> ApiKeyOut:
     access.ensure_own_provider(principal, provider_id)
+    access.ensure_may_manage_keys(principal)
     async with db.session() as s:
         k = await repository.api_key(s, key_id, for_update=True)
         if k is None or k.provider_id != provider_id:

@@ -81,7 +81,10 @@ def _row(record: dict[str, Any]) -> dict[str, Any]:
         row["holder"] = {"kind": "person", "henkilotunnus": get["henkilotunnus"]}
     elif get.get("business_id"):
         row["holder"] = {"kind": "company", "business_id": get["business_id"]}
-    for name in ("value_cents", "valid_until", "choice_deadline", "home_municipality"):
+    cents = get.get("value_cents", "")
+    if cents:  # a CSV cell is text; the API's numbers are strict (kit.text.StrictInt)
+        row["value_cents"] = int(cents) if cents.isascii() and cents.isdigit() else cents
+    for name in ("valid_until", "choice_deadline", "home_municipality"):
         if get.get(name):
             row[name] = get[name]
     if get.get("languages"):

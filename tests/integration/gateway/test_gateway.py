@@ -33,9 +33,9 @@ async def approved_provider(gw: Gateway, i: int, region: str = "pirkanmaa") -> s
 
 
 async def test_public_routes_and_request_id(gateway: Gateway) -> None:
-    r = await gateway.client.get("/api/v1/offerings", headers={"X-Request-ID": "trace-1"})
+    r = await gateway.client.get("/api/v1/offerings", headers={"X-Request-ID": "trace-0001"})
     assert r.status_code == 200 and "items" in r.json()
-    assert r.headers["x-request-id"] == "trace-1"
+    assert r.headers["x-request-id"] == "trace-0001"
     r = await gateway.client.get("/api/v1/nonsense")
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
     # internal and operational endpoints of the services are not reachable from outside

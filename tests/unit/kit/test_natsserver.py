@@ -7,9 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import nats
+import pytest
 
 from kit.broker import ensure_streams
-from kit.natsserver import NatsServer
+from kit.natsserver import NatsServer, StoreInUse
 
 
 async def test_acknowledged_publishes_survive_sigkill_and_restart(tmp_path: Path) -> None:
@@ -43,3 +44,19 @@ async def test_acknowledged_publishes_survive_sigkill_and_restart(tmp_path: Path
         server.stop()
     assert "jetstream" in (tmp_path / "nats" / "nats-server.conf").read_text()
 
+
+
+def test_a_store_in_use_is_refused_and_freed_when_its_server_stops(tmp_path: Path) -> None:
+    first = NatsServer(tmp_path / "nats")
+    first.start()
+    try:
+        second = NatsServer(tmp_path / "nats")
+        with pytest.raises(StoreInUse):
+            second.start()
+        assert second.proc is None  # refused before any server started
+        first.kill()
+        first.start()  # a restart of the same server takes the store again
+    finally:
+        first.stop()
+    second.start()  # free once the first is stopped
+    second.stop()

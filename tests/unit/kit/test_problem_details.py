@@ -84,9 +84,70 @@ async def test_unexpected_error_is_a_500_problem_without_internals() -> None:
 async def test_request_id_is_kept_when_valid_and_replaced_when_not() -> None:
     async with client() as c:
         kept = await c.post("/things", json={"name": "ok", "count": 0},
-                            headers={"X-Request-ID": "abc-123"})
+                            headers={"X-Request-ID": "abc-12345"})
         replaced = await c.post("/things", json={"name": "ok", "count": 0},
                                 headers={"X-Request-ID": "bad id\twith junk"})
-    assert kept.headers["x-request-id"] == "abc-123"
+    assert kept.headers["x-request-id"] == "abc-12345"
     assert replaced.headers["x-request-id"] != "bad id\twith junk"
     assert len(replaced.headers["x-request-id"]) == 32
+
+
+async def test_request_ids_that_are_short_long_or_hold_a_henkilotunnus_are_replaced() -> None:
+    refused = ["abc-123", "x" * 65, "010280-952L", "trace.010280A952L.x", "id:with:colons",
+               "131052-308T-request"]
+    async with client() as c:
+        for rid in refused:
+            r = await c.post("/things", json={"name": "ok", "count": 0},
+                             headers={"X-Request-ID": rid})
+            assert r.headers["x-request-id"] != rid
+            assert len(r.headers["x-request-id"]) == 32
+        for rid in ("abcd1234", "a.b_c-d" * 9 + "x"):
+            r = await c.post("/things", json={"name": "ok", "count": 0},
+                             headers={"X-Request-ID": rid})
+            assert r.headers["x-request-id"] == rid
+
+
+def test_henkilotunnus_shaped_path_segments_are_masked_in_logs() -> None:
+    from kit.middleware import loggable_path
+
+    assert loggable_path("/persons/010280-952L/vouchers") == "/persons/<masked>/vouchers"
+    assert loggable_path("/x/010594Y9032") == "/x/<masked>"
+    assert loggable_path("/offerings/0190a1b2-c3d4") == "/offerings/0190a1b2-c3d4"
+    assert len(loggable_path("/a" * 10_000)) <= 512
+
+
+def test_a_generated_request_id_is_never_refused_downstream() -> None:
+    from kit.middleware import HETU_SHAPED, new_request_id
+
+    assert not any(HETU_SHAPED.search(new_request_id()) for _ in range(5_000))
+
+
+async def test_a_body_that_is_not_json_is_400_and_one_sent_as_another_type_is_415() -> None:
+    async with client() as c:
+        broken = await c.post("/things", content=b'{"name": "x", ',
+                              headers={"content-type": "application/json"})
+        form = await c.post("/things", content=b"name=ok&count=1",
+                            headers={"content-type": "application/x-www-form-urlencoded"})
+        fine = await c.post("/things", content=b'{"name": "ok", "count": 1}',
+                            headers={"content-type": "application/merge-patch+json"})
+    assert broken.status_code == 400 and broken.json()["errors"][0]["field"] == "body"
+    assert form.status_code == 415
+    assert form.headers["content-type"] == "application/problem+json"
+    assert fine.status_code == 200
+
+
+async def test_form_fields_stay_422_naming_the_field() -> None:
+    from typing import Annotated
+
+    from fastapi import Form
+
+    app = make_app()
+
+    @app.post("/form")
+    async def form(name: Annotated[str, Form()]) -> dict[str, str]:
+        return {"name": name}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://t") as c:
+        r = await c.post("/form", data={"other": "x"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
