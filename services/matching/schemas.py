@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.registry import LocalizedText
+from kit.text import HumanParagraph, StrictInt
 
 
 class FactorOut(BaseModel):
@@ -106,7 +107,7 @@ class CreamingList(BaseModel):
 class RunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    seed: int | None = Field(default=None, ge=0, le=2**31 - 1,
+    seed: StrictInt | None = Field(default=None, ge=0, le=2**31 - 1,
                              description="the run's seed; a random one is drawn and recorded "
                              "when absent. The same seed on the same data gives the same "
                              "assignment")
@@ -120,17 +121,7 @@ class OverrideIn(BaseModel):
 
     voucher_id: str = Field(min_length=1, max_length=36)
     offering_id: str = Field(min_length=1, max_length=36)
-    reason: str = Field(min_length=3, max_length=2000)
-
-
-class ProposalOut(BaseModel):
-    voucher_id: str
-    offering_id: str | None
-    provider_id: str | None
-    rank: int | None
-    score: float | None
-    override: bool
-    reason: str | None
+    reason: HumanParagraph = Field(min_length=3, max_length=2000)
 
 
 class RunOut(BaseModel):
