@@ -3,7 +3,9 @@ matching service (a uvicorn process on SQLite, with its own nats-server), one cl
 one request at a time, with 5 000 and with 50 000 offerings in the register, side by side in
 one run. The read models are seeded directly in SQL with the layout of bench/recommendation.py
 (18 regions × 6 service types; about 1/108 of the offerings in the voucher's bucket). Figures:
-p50/p95 per register size and the 50 000 ÷ 5 000 ratio of the p95.
+p50/p95 per register size and the 50 000 ÷ 5 000 ratio of the p95, and the service process's
+CPU time per request (user + system, from /proc: what the request costs whatever the load on
+the machine).
 
     .venv/bin/python bench/recommendation_service.py [--calls 600]
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import tempfile
@@ -84,13 +87,20 @@ def _accreditations(providers: list[tuple[str, str, bool]]) -> list[dict[str, An
             for (pid, region), ok in sorted(state.items())]
 
 
-async def measure(base: str, ids: list[str], calls: int) -> dict[str, Any]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(base: str, ids: list[str], calls: int, pid: int) -> dict[str, Any]:
     times: list[float] = []
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         for vid in ids[:50]:  # warm-up: the index builds the region on its first read
             r = await client.get(f"/recommendations/{vid}", headers=ADMIN)
             assert r.status_code == 200, r.text
         eligible = []
+        cpu0 = cpu_seconds(pid)
         for i in range(calls):
             vid = ids[i % len(ids)]
             t0 = time.perf_counter()
@@ -99,8 +109,9 @@ async def measure(base: str, ids: list[str], calls: int) -> dict[str, Any]:
             times.append((time.perf_counter() - t0) * 1000)
             assert r.status_code == 200, r.text
             eligible.append(r.json()["eligible_count"])
+        cpu = (cpu_seconds(pid) - cpu0) * 1000 / calls
     return {"p50": statistics.median(times), "p95": pct(times, 95),
-            "eligible": statistics.mean(eligible)}
+            "eligible": statistics.mean(eligible), "cpu": cpu, "load": os.getloadavg()[0]}
 
 
 def run(n: int, tmp: Path, nats_url: str, calls: int) -> dict[str, Any]:
@@ -111,7 +122,8 @@ def run(n: int, tmp: Path, nats_url: str, calls: int) -> dict[str, Any]:
                  "MATCHING_LOG_LEVEL": "WARNING"}, tmp / f"matching-{n}.log")
     proc.start()
     try:
-        return asyncio.run(measure(proc.url, ids, calls))
+        assert proc.proc is not None
+        return asyncio.run(measure(proc.url, ids, calls, proc.proc.pid))
     finally:
         proc.stop()
 
@@ -134,8 +146,10 @@ def main() -> None:
           f"{args.calls} calls, limit 20)")
     for label, r in (("5 000 offerings", small), ("50 000 offerings", large)):
         print(f"  {label:17s} p50 {r['p50']:6.2f} ms  p95 {r['p95']:6.2f} ms  "
-              f"eligible per voucher {r['eligible']:.0f}")
-    print(f"  p95 50 000 / 5 000: {large['p95'] / small['p95']:.2f}x")
+              f"service CPU per request {r['cpu']:.2f} ms  eligible per voucher "
+              f"{r['eligible']:.0f}  (load average {r['load']:.1f})")
+    print(f"  p95 50 000 / 5 000: {large['p95'] / small['p95']:.2f}x, "
+          f"CPU per request 50 000 / 5 000: {large['cpu'] / small['cpu']:.2f}x")
 
 
 if __name__ == "__main__":

@@ -2,11 +2,16 @@
 the ranking reads them, with the providers' published outcome figures and ratings. A region is
 rebuilt from the read model only when a committed event changed it (its generation in
 ``repository.GENERATIONS`` grew) or a new statistics publication appeared, so a request reads
-one bucket of plain values and the cost of ranking does not grow with the whole register."""
+one bucket of plain values and the cost of ranking does not grow with the whole register.
+
+Replicas of the service share the durable consumers, so a replica does not apply (and does not
+hear of) every event: a region is also rebuilt when it is older than ``MAX_AGE`` seconds, the
+longest a replica lags behind another's changes."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +25,8 @@ from services.matching.domain.score import region_rating_mean
 from services.matching.domain.types import OfferingView, OutcomeFigure, RatingSummary
 from services.matching.use_cases import statistics as publication
 from services.matching.use_cases import views
+
+MAX_AGE = 2.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,7 @@ class _Region:
     generation: int
     publication: int
     built_on: date
+    built_at: float
     index: OfferingIndex
     figures: dict[str, dict[str, OutcomeFigure]]
     ratings: dict[str, dict[str, RatingSummary]]
@@ -55,14 +63,13 @@ class RegionIndex:
     async def bucket(self, s: AsyncSession, region: str, service_type: str,
                      today: date) -> Bucket:
         r = self._regions.get(region)
-        if (r is None or r.generation != repository.GENERATIONS[region]
-                or r.publication != publication.GENERATION[0] or r.built_on != today):
+        if _stale(r, region, today):
             async with self._lock:
                 r = self._regions.get(region)
-                if (r is None or r.generation != repository.GENERATIONS[region]
-                        or r.publication != publication.GENERATION[0] or r.built_on != today):
+                if r is None or _stale(r, region, today):
                     r = await self._build(s, region, today)
                     self._regions[region] = r
+        assert r is not None
         got = r.buckets.get(service_type)
         if got is None:
             ratings = r.ratings.get(service_type, {})
@@ -91,8 +98,14 @@ class RegionIndex:
         for f in await publication.figures_of(s, region):
             figures[f.service_type][f.provider_id] = f
         names = await repository.provider_names(s, sorted(accs))
-        return _Region(generation, pub_generation, today, index, dict(figures), dict(ratings),
-                       titles, names)
+        return _Region(generation, pub_generation, today, time.monotonic(), index,
+                       dict(figures), dict(ratings), titles, names)
+
+
+def _stale(r: _Region | None, region: str, today: date) -> bool:
+    return (r is None or r.generation != repository.GENERATIONS[region]
+            or r.publication != publication.GENERATION[0] or r.built_on != today
+            or time.monotonic() - r.built_at > MAX_AGE)
 
 
 def region_index(extra: dict[str, Any]) -> RegionIndex:
