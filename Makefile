@@ -45,6 +45,7 @@ bench: $(STAMP)  ## benchmarks; figures go to docs/BENCHMARKS.md
 	$(PY) bench/gateway_hop.py
 	$(PY) bench/web_pages.py
 	$(PY) bench/voucher.py
+	$(PY) bench/assignment.py
 
 messages: $(STAMP)  ## extract the page texts and update the fi/sv/en catalogues (then translate)
 	$(VENV)/bin/pybabel --quiet extract -F gateway/web/babel.cfg --no-location --omit-header \

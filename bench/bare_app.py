@@ -25,8 +25,12 @@ from kit.tables import plumbing_tables
 
 metadata = new_metadata()
 tables = plumbing_tables(metadata)
-note = Table("note", metadata, Column("id", String(36), primary_key=True),
-             Column("text", String(200), nullable=False))
+note = Table(
+    "note",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("text", String(200), nullable=False),
+)
 
 
 class Settings(ServiceSettings):
@@ -66,9 +70,16 @@ def create_app() -> FastAPI:
             await s.commit()
         return {"id": nid}
 
-    return create_service_app(settings=Settings(), metadata=metadata, plumbing=tables,
-                              migrations="", routers=[router], title="bare",
-                              description="benchmark only", migrate_on_start=False)
+    return create_service_app(
+        settings=Settings(),
+        metadata=metadata,
+        plumbing=tables,
+        migrations="",
+        routers=[router],
+        title="bare",
+        description="benchmark only",
+        migrate_on_start=False,
+    )
 
 
 async def create_schema(url: str) -> None:

@@ -20,15 +20,40 @@ class Proc(ServiceProcess):
     """One uvicorn process of an app; ready when /readyz answers."""
 
 
-def load(url: str, *, seconds: float, concurrency: int, body: str = "none", seed: int = 1,
-         headers: dict[str, str] | None = None, template: Any = None) -> dict[str, Any]:
+def load(
+    url: str,
+    *,
+    seconds: float,
+    concurrency: int,
+    body: str = "none",
+    seed: int = 1,
+    headers: dict[str, str] | None = None,
+    template: Any = None,
+) -> dict[str, Any]:
     """Run bench/loadgen.py in its own process and return its figures."""
     extra = ["--template", json.dumps(template)] if template is not None else []
     out = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "loadgen.py"), "--url", url,
-         "--seconds", str(seconds), "--concurrency", str(concurrency), "--body", body,
-         "--seed", str(seed), "--headers", json.dumps(headers or {}), *extra],
-        capture_output=True, text=True, timeout=seconds + 60, check=True,
+        [
+            sys.executable,
+            str(ROOT / "bench" / "loadgen.py"),
+            "--url",
+            url,
+            "--seconds",
+            str(seconds),
+            "--concurrency",
+            str(concurrency),
+            "--body",
+            body,
+            "--seed",
+            str(seed),
+            "--headers",
+            json.dumps(headers or {}),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
     )
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result

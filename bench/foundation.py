@@ -52,11 +52,15 @@ async def event_latencies(registry_db: Database, consumer_db: Database) -> list[
     """Milliseconds from outbox row created to inbox row written, per event, in outbox order."""
     o, i = registry_tables.outbox, consumer_tables.inbox
     async with registry_db.reader() as s:
-        created = {r.event_id: r.created_at for r in (await s.execute(
-            select(o.c.event_id, o.c.created_at).order_by(o.c.seq))).all()}
+        created = {
+            r.event_id: r.created_at
+            for r in (await s.execute(select(o.c.event_id, o.c.created_at).order_by(o.c.seq))).all()
+        }
     async with consumer_db.reader() as s:
-        done = {r.event_id: r.processed_at for r in (await s.execute(
-            select(i.c.event_id, i.c.processed_at))).all()}
+        done = {
+            r.event_id: r.processed_at
+            for r in (await s.execute(select(i.c.event_id, i.c.processed_at))).all()
+        }
     out = []
     for event_id, t0 in created.items():
         t1 = done.get(event_id)
@@ -96,13 +100,19 @@ def idle_events(registry_url: str, count: int) -> None:
 
 
 def event_pipeline(
-    base: dict[str, str], tmp: Path, label: str, registry_db: tuple[str, str | None],
-    consumer_db: tuple[str, str | None], *, seconds: float, concurrency: int, procs: list[Proc],
+    base: dict[str, str],
+    tmp: Path,
+    label: str,
+    registry_db: tuple[str, str | None],
+    consumer_db: tuple[str, str | None],
+    *,
+    seconds: float,
+    concurrency: int,
+    procs: list[Proc],
 ) -> tuple[dict[str, Any], list[float], list[float]]:
     """Registry and consumer (probe) processes on one backend: provider applications under load, and
     the outbox → inbox latency of every event, idle (one at a time) and under that load."""
-    env = {**base, "REGISTRY_DATABASE_URL": registry_db[0],
-           "PROBE_DATABASE_URL": consumer_db[0]}
+    env = {**base, "REGISTRY_DATABASE_URL": registry_db[0], "PROBE_DATABASE_URL": consumer_db[0]}
     if registry_db[1]:
         env["REGISTRY_DATABASE_SCHEMA"] = registry_db[1]
     if consumer_db[1]:
@@ -128,9 +138,14 @@ def event_pipeline(
     try:
         idle_events(registry.url, 200)
         idle = asyncio.run(applied_latencies())
-        result = load(registry.url + "/providers", seconds=seconds, concurrency=concurrency,
-                      body="provider", seed=1)
-        loaded = asyncio.run(applied_latencies())[len(idle):]
+        result = load(
+            registry.url + "/providers",
+            seconds=seconds,
+            concurrency=concurrency,
+            body="provider",
+            seed=1,
+        )
+        loaded = asyncio.run(applied_latencies())[len(idle) :]
     finally:
         registry.stop()
         consumer.stop()
@@ -153,9 +168,14 @@ def main() -> None:
         procs: list[Proc] = []
         schema = f"bench_{int(time.time())}"
         try:
-            base = {"NATS_URL": nats.url, "SETELI_ENV": "test", "REGISTRY_LOG_LEVEL": "WARNING",
-                    "PROBE_LOG_LEVEL": "WARNING", "BARE_LOG_LEVEL": "WARNING",
-                    "PYTHONPATH": str(Path(__file__).resolve().parent)}
+            base = {
+                "NATS_URL": nats.url,
+                "SETELI_ENV": "test",
+                "REGISTRY_LOG_LEVEL": "WARNING",
+                "PROBE_LOG_LEVEL": "WARNING",
+                "BARE_LOG_LEVEL": "WARNING",
+                "PYTHONPATH": str(Path(__file__).resolve().parent),
+            }
 
             def bare(url: str, schema: str | None, label: str) -> Proc:
                 env = {**base, "BARE_DATABASE_URL": url}
@@ -170,40 +190,83 @@ def main() -> None:
                 return proc
 
             sqlite_bare = bare(f"sqlite+aiosqlite:///{tmp / 'bare.db'}", None, "sqlite")
-            hello = load(sqlite_bare.url + "/healthz", seconds=args.seconds,
-                         concurrency=args.concurrency)
-            inserts = [("bare INSERT (SQLite)",
-                        load(sqlite_bare.url + "/notes", seconds=args.seconds,
-                             concurrency=args.concurrency, body="note")),
-                       ("INSERT + outbox event (SQLite)",
-                        load(sqlite_bare.url + "/notes-with-event", seconds=args.seconds,
-                             concurrency=args.concurrency, body="note"))]
+            hello = load(
+                sqlite_bare.url + "/healthz", seconds=args.seconds, concurrency=args.concurrency
+            )
+            inserts = [
+                (
+                    "bare INSERT (SQLite)",
+                    load(
+                        sqlite_bare.url + "/notes",
+                        seconds=args.seconds,
+                        concurrency=args.concurrency,
+                        body="note",
+                    ),
+                ),
+                (
+                    "INSERT + outbox event (SQLite)",
+                    load(
+                        sqlite_bare.url + "/notes-with-event",
+                        seconds=args.seconds,
+                        concurrency=args.concurrency,
+                        body="note",
+                    ),
+                ),
+            ]
             sqlite_bare.stop()
             if pg_url:
                 pg_bare = bare(pg_url, schema, "pg")
-                inserts += [("bare INSERT (PostgreSQL)",
-                             load(pg_bare.url + "/notes", seconds=args.seconds,
-                                  concurrency=args.concurrency, body="note")),
-                            ("INSERT + outbox event (PostgreSQL)",
-                             load(pg_bare.url + "/notes-with-event", seconds=args.seconds,
-                                  concurrency=args.concurrency, body="note"))]
+                inserts += [
+                    (
+                        "bare INSERT (PostgreSQL)",
+                        load(
+                            pg_bare.url + "/notes",
+                            seconds=args.seconds,
+                            concurrency=args.concurrency,
+                            body="note",
+                        ),
+                    ),
+                    (
+                        "INSERT + outbox event (PostgreSQL)",
+                        load(
+                            pg_bare.url + "/notes-with-event",
+                            seconds=args.seconds,
+                            concurrency=args.concurrency,
+                            body="note",
+                        ),
+                    ),
+                ]
                 pg_bare.stop()
 
             pairs: list[tuple[str, str, str | None, str, str | None]] = [
-                ("SQLite", f"sqlite+aiosqlite:///{tmp / 'registry.db'}", None,
-                 f"sqlite+aiosqlite:///{tmp / 'probe.db'}", None)]
+                (
+                    "SQLite",
+                    f"sqlite+aiosqlite:///{tmp / 'registry.db'}",
+                    None,
+                    f"sqlite+aiosqlite:///{tmp / 'probe.db'}",
+                    None,
+                )
+            ]
             if pg_url:
-                pairs.append(("PostgreSQL", pg_url, f"{schema}_registry", pg_url,
-                              f"{schema}_probe"))
+                pairs.append(
+                    ("PostgreSQL", pg_url, f"{schema}_registry", pg_url, f"{schema}_probe")
+                )
             for label, reg_url, reg_schema, vou_url, vou_schema in pairs:
                 result, idle, loaded = event_pipeline(
-                    base, tmp, label, (reg_url, reg_schema), (vou_url, vou_schema),
-                    seconds=args.seconds, concurrency=args.concurrency, procs=procs,
+                    base,
+                    tmp,
+                    label,
+                    (reg_url, reg_schema),
+                    (vou_url, vou_schema),
+                    seconds=args.seconds,
+                    concurrency=args.concurrency,
+                    procs=procs,
                 )
                 inserts.append((f"provider application (registry, {label})", result))
                 latencies.append((f"outbox→inbox latency, {label}, idle, one at a time", idle))
-                latencies.append((f"outbox→inbox latency, {label}, under the application load",
-                                  loaded))
+                latencies.append(
+                    (f"outbox→inbox latency, {label}, under the application load", loaded)
+                )
         finally:
             for p in procs:
                 p.stop()
@@ -213,19 +276,27 @@ def main() -> None:
             nats.stop()
 
     def line(name: str, r: dict[str, float], ratio: str = "") -> tuple[str, str]:
-        return name, (f"{r['req_per_s']:>8.0f} req/s  p50 {r['p50_ms']:>6.2f} ms  "
-                      f"p99 {r['p99_ms']:>6.2f} ms  errors {r['errors']}  {ratio}")
+        return name, (
+            f"{r['req_per_s']:>8.0f} req/s  p50 {r['p50_ms']:>6.2f} ms  "
+            f"p99 {r['p99_ms']:>6.2f} ms  errors {r['errors']}  {ratio}"
+        )
 
     rows.append(line("hello JSON  GET /healthz", hello))
     for name, result in inserts:
         rows.append(line(name, result, f"= {result['req_per_s'] / hello['req_per_s']:.3f}x hello"))
     for name, lat in latencies:
         if lat:
-            rows.append((name,
-                         f"p50 {statistics.median(lat):6.1f} ms  p99 {pct(lat, 99):7.1f} ms  "
-                         f"(n={len(lat)})"))
-    print(f"\nSeteli foundation benchmark — {machine()}, concurrency {args.concurrency}, "
-          f"{args.seconds:g} s per load")
+            rows.append(
+                (
+                    name,
+                    f"p50 {statistics.median(lat):6.1f} ms  p99 {pct(lat, 99):7.1f} ms  "
+                    f"(n={len(lat)})",
+                )
+            )
+    print(
+        f"\nSeteli foundation benchmark — {machine()}, concurrency {args.concurrency}, "
+        f"{args.seconds:g} s per load"
+    )
     width = max(len(n) for n, _ in rows)
     for name, figures in rows:
         print(f"  {name:<{width}}  {figures}")

@@ -86,26 +86,35 @@ class Bench:
                 # bench/loadgen.py makes business IDs from the seed; above 99 they repeat
                 raise SystemExit("too many windows: lower --rounds or the number of clients")
         args = self.args
-        t.single.append(load(t.url, seconds=args.single_seconds, concurrency=1,
-                             body="provider", seed=seed))
+        t.single.append(
+            load(t.url, seconds=args.single_seconds, concurrency=1, body="provider", seed=seed)
+        )
         up0 = cpu_seconds(upstream_pid)
         gw0 = cpu_seconds(t.pid) if t.pid else 0.0
-        result = load(t.url, seconds=args.seconds, concurrency=args.concurrency,
-                      body="provider", seed=seed + 1)
+        result = load(
+            t.url,
+            seconds=args.seconds,
+            concurrency=args.concurrency,
+            body="provider",
+            seed=seed + 1,
+        )
         n = max(1, result["requests"])
         t.upstream_cpu_ms.append((cpu_seconds(upstream_pid) - up0) * 1000 / n)
         if t.pid:
             t.gateway_cpu_ms.append((cpu_seconds(t.pid) - gw0) * 1000 / n)
         t.loaded.append(result)
-        print(f"  {t.name:<34} 1 client p50 {t.single[-1]['p50_ms']:>6.2f} ms | "
-              f"{result['req_per_s']:>6.0f} req/s errors {result['errors']}", flush=True)
+        print(
+            f"  {t.name:<34} 1 client p50 {t.single[-1]['p50_ms']:>6.2f} ms | "
+            f"{result['req_per_s']:>6.0f} req/s errors {result['errors']}",
+            flush=True,
+        )
 
     def run(self, series: Series) -> None:
         """direct, gateway, direct, gateway, …, direct."""
         print(f"{series.title}:", flush=True)
         gws = series.gateways
         for r in range(self.args.rounds):
-            for t in gws[r % len(gws):] + gws[:r % len(gws)]:
+            for t in gws[r % len(gws) :] + gws[: r % len(gws)]:
                 self.measure(series.direct, series.upstream_pid, unique=series.unique_bodies)
                 t.brackets.append(len(series.direct.loaded) - 1)
                 self.measure(t, series.upstream_pid, unique=series.unique_bodies)
@@ -116,26 +125,30 @@ def report(series: Series) -> None:
     med = statistics.median
     direct = series.direct
     print(f"\n{series.title}")
-    print(f"  {'path':<34} {'1 client p50':>12} | {'req/s':>6} {'p50':>7} {'p99':>7} | "
-          f"{'CPU ms/req: gw':>14} {'upstream':>8} | vs direct around it")
+    print(
+        f"  {'path':<34} {'1 client p50':>12} | {'req/s':>6} {'p50':>7} {'p99':>7} | "
+        f"{'CPU ms/req: gw':>14} {'upstream':>8} | vs direct around it"
+    )
     for t in [direct, *series.gateways]:
-        line = (f"  {t.name:<34} {med(s['p50_ms'] for s in t.single):>9.2f} ms | "
-                f"{med(x['req_per_s'] for x in t.loaded):>6.0f} "
-                f"{med(x['p50_ms'] for x in t.loaded):>5.1f}ms "
-                f"{med(x['p99_ms'] for x in t.loaded):>5.1f}ms | "
-                f"{med(t.gateway_cpu_ms) if t.gateway_cpu_ms else 0:>14.2f} "
-                f"{med(t.upstream_cpu_ms):>8.2f} |")
+        line = (
+            f"  {t.name:<34} {med(s['p50_ms'] for s in t.single):>9.2f} ms | "
+            f"{med(x['req_per_s'] for x in t.loaded):>6.0f} "
+            f"{med(x['p50_ms'] for x in t.loaded):>5.1f}ms "
+            f"{med(x['p99_ms'] for x in t.loaded):>5.1f}ms | "
+            f"{med(t.gateway_cpu_ms) if t.gateway_cpu_ms else 0:>14.2f} "
+            f"{med(t.upstream_cpu_ms):>8.2f} |"
+        )
         errors = sum(x["errors"] for x in t.loaded + t.single)
         if t is not direct:
             ratios, added = [], []
             for x, s, i in zip(t.loaded, t.single, t.brackets, strict=True):
                 around = (direct.loaded[i]["req_per_s"] + direct.loaded[i + 1]["req_per_s"]) / 2
                 ratios.append(x["req_per_s"] / around)
-                added.append(s["p50_ms"] - (direct.single[i]["p50_ms"]
-                                            + direct.single[i + 1]["p50_ms"]) / 2)
+                added.append(
+                    s["p50_ms"] - (direct.single[i]["p50_ms"] + direct.single[i + 1]["p50_ms"]) / 2
+                )
             ratio, extra = med(ratios), med(added)
-            line += (f" {ratio:.2f}x ({min(ratios):.2f}-{max(ratios):.2f}), "
-                     f"{extra:+.2f} ms p50")
+            line += f" {ratio:.2f}x ({min(ratios):.2f}-{max(ratios):.2f}), {extra:+.2f} ms p50"
             if series.goal:
                 met = ratio >= 0.8 and extra <= 5 and not errors
                 line += f" (goal: {'met' if met else 'NOT met'})"
@@ -148,8 +161,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4.0, help="per loaded measurement")
-    parser.add_argument("--single-seconds", type=float, default=2.0,
-                        help="per one-client measurement")
+    parser.add_argument(
+        "--single-seconds", type=float, default=2.0, help="per one-client measurement"
+    )
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--clients", default="h1,aiohttp,httpx,aiosonic")
     parser.add_argument("--no-echo", action="store_true", help="only the DB-backed POST")
@@ -167,8 +181,11 @@ def main() -> None:
         tmp = Path(tmp_s)
         nats = NatsServer(tmp / "nats")
         nats.start()
-        env = {"NATS_URL": nats.url, "REGISTRY_LOG_LEVEL": "WARNING",
-               "REGISTRY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'registry.db'}"}
+        env = {
+            "NATS_URL": nats.url,
+            "REGISTRY_LOG_LEVEL": "WARNING",
+            "REGISTRY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'registry.db'}",
+        }
         registry = Proc("services.registry.main:app", env, tmp / "registry.log")
         echo = Proc("bench.hop_echo:app", {}, tmp / "echo.log")
         procs: list[Proc] = [registry, echo]
@@ -178,31 +195,53 @@ def main() -> None:
             gateways: dict[str, Proc] = {}
             for kind in clients:
                 app = "gateway.main:app" if kind in BUILT_IN else "bench.hop_candidates:app"
-                gateways[kind] = Proc(app, {
-                    "GATEWAY_REGISTRY_URL": registry.url, "GATEWAY_UPSTREAM_CLIENT":
-                    kind if kind in BUILT_IN else "h1", "HOP_CANDIDATE": kind,
-                    "GATEWAY_LOG_LEVEL": "WARNING", "GATEWAY_RATE_PER_SECOND": "100000",
-                    "GATEWAY_RATE_BURST": "100000",
-                    # /api/v1/vouchers goes to the echo app; matching is not used here
-                    "GATEWAY_VOUCHER_URL": echo.url, "GATEWAY_MATCHING_URL": echo.url,
-                }, tmp / f"gateway-{kind}.log")
+                gateways[kind] = Proc(
+                    app,
+                    {
+                        "GATEWAY_REGISTRY_URL": registry.url,
+                        "GATEWAY_UPSTREAM_CLIENT": kind if kind in BUILT_IN else "h1",
+                        "HOP_CANDIDATE": kind,
+                        "GATEWAY_LOG_LEVEL": "WARNING",
+                        "GATEWAY_RATE_PER_SECOND": "100000",
+                        "GATEWAY_RATE_BURST": "100000",
+                        # /api/v1/vouchers goes to the echo app; matching is not used here
+                        "GATEWAY_VOUCHER_URL": echo.url,
+                        "GATEWAY_MATCHING_URL": echo.url,
+                    },
+                    tmp / f"gateway-{kind}.log",
+                )
                 procs.append(gateways[kind].start())
             assert registry.proc is not None and echo.proc is not None
 
             def through(path: str) -> list[Target]:
-                return [Target(f"through the gateway ({kind})", p.url + path,
-                               p.proc.pid if p.proc else None) for kind, p in gateways.items()]
+                return [
+                    Target(
+                        f"through the gateway ({kind})",
+                        p.url + path,
+                        p.proc.pid if p.proc else None,
+                    )
+                    for kind, p in gateways.items()
+                ]
 
-            plan = [Series(f"POST /providers on SQLite (registry) — {machine()}",
-                           registry.proc.pid, Target("direct to the registry",
-                                                     registry.url + "/providers"),
-                           through("/api/v1/providers"))]
+            plan = [
+                Series(
+                    f"POST /providers on SQLite (registry) — {machine()}",
+                    registry.proc.pid,
+                    Target("direct to the registry", registry.url + "/providers"),
+                    through("/api/v1/providers"),
+                )
+            ]
             if not args.no_echo:
-                plan.append(Series("POST to a bare echo app (the gateway's own cost)",
-                                   echo.proc.pid, Target("direct to the echo app",
-                                                         echo.url + "/vouchers"),
-                                   through("/api/v1/vouchers"), unique_bodies=False,
-                                   goal=False))
+                plan.append(
+                    Series(
+                        "POST to a bare echo app (the gateway's own cost)",
+                        echo.proc.pid,
+                        Target("direct to the echo app", echo.url + "/vouchers"),
+                        through("/api/v1/vouchers"),
+                        unique_bodies=False,
+                        goal=False,
+                    )
+                )
             for series in plan:
                 bench.run(series)
                 done.append(series)
@@ -211,11 +250,13 @@ def main() -> None:
                 p.stop()
             nats.stop()
 
-    print(f"\nGateway hop — load average {load_before} before, {loadavg()} after; sniffio "
-          f"{'installed' if sniffio else 'MISSING'}; medians of {args.rounds} rounds: one "
-          f"client ({args.single_seconds:g} s), then {args.concurrency} concurrent clients "
-          f"({args.seconds:g} s); each gateway window against the mean of the direct windows "
-          f"just before and after it")
+    print(
+        f"\nGateway hop — load average {load_before} before, {loadavg()} after; sniffio "
+        f"{'installed' if sniffio else 'MISSING'}; medians of {args.rounds} rounds: one "
+        f"client ({args.single_seconds:g} s), then {args.concurrency} concurrent clients "
+        f"({args.seconds:g} s); each gateway window against the mean of the direct windows "
+        f"just before and after it"
+    )
     for series in done:
         report(series)
 

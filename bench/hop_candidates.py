@@ -13,25 +13,32 @@ from gateway.upstreams import Client, UpstreamTimeout, UpstreamUnreachable
 
 
 class AiosonicClient:
-    def __init__(self, *, timeout: float, connect_timeout: float, pool_size: int,
-                 keepalive_seconds: float) -> None:
+    def __init__(
+        self, *, timeout: float, connect_timeout: float, pool_size: int, keepalive_seconds: float
+    ) -> None:
         from aiosonic import HTTPClient, TCPConnector  # type: ignore[import-not-found]
         from aiosonic.pools import PoolConfig  # type: ignore[import-not-found]
         from aiosonic.timeout import Timeouts  # type: ignore[import-not-found]
 
-        self.client = HTTPClient(connector=TCPConnector(
-            pool_configs={":default": PoolConfig(size=pool_size,
-                                                 max_conn_idle_ms=int(keepalive_seconds * 1000))},
-            timeouts=Timeouts(sock_connect=connect_timeout, request_timeout=timeout)))
+        self.client = HTTPClient(
+            connector=TCPConnector(
+                pool_configs={
+                    ":default": PoolConfig(
+                        size=pool_size, max_conn_idle_ms=int(keepalive_seconds * 1000)
+                    )
+                },
+                timeouts=Timeouts(sock_connect=connect_timeout, request_timeout=timeout),
+            )
+        )
 
-    async def send(self, method: str, url: str, params: str, body: bytes,
-                   headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
+    async def send(
+        self, method: str, url: str, params: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         import aiosonic.exceptions as errors  # type: ignore[import-not-found]
 
         full = f"{url}?{params}" if params else url
         try:
-            r = await self.client.request(full, method=method, headers=headers,
-                                          data=body or None)
+            r = await self.client.request(full, method=method, headers=headers, data=body or None)
             content: bytes = await r.content()
         except (errors.RequestTimeout, errors.ReadTimeout) as exc:
             raise UpstreamTimeout from exc

@@ -34,9 +34,14 @@ def provider_bodies(seed: int) -> Callable[[], dict[str, Any]]:
         while True:
             bid = business_id_of(next(counter))
             if bid:
-                return {"business_id": bid, "legal_name": f"Bench {bid} Oy",
-                        "contact_name": "Bench", "contact_email": "bench@example.fi",
-                        "description": {"fi": "Kuormitustesti"}, "regions": ["pirkanmaa"]}
+                return {
+                    "business_id": bid,
+                    "legal_name": f"Bench {bid} Oy",
+                    "contact_name": "Bench",
+                    "contact_email": "bench@example.fi",
+                    "description": {"fi": "Kuormitustesti"},
+                    "regions": ["pirkanmaa"],
+                }
 
     return make
 
@@ -69,8 +74,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     connector = aiohttp.TCPConnector(limit=args.concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
         # warm-up: open the connections
-        await asyncio.gather(*(session.get(args.url.rsplit("/", 1)[0] + "/healthz")
-                               for _ in range(args.concurrency)))
+        await asyncio.gather(
+            *(session.get(args.url.rsplit("/", 1)[0] + "/healthz") for _ in range(args.concurrency))
+        )
 
         async def worker() -> None:
             nonlocal errors, sent
@@ -107,8 +113,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--max-requests", type=int, default=200_000)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--body", choices=["none", "provider", "note", "template"],
-                        default="none")
+    parser.add_argument("--body", choices=["none", "provider", "note", "template"], default="none")
     parser.add_argument("--template", default="", help="the JSON body of every request")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--headers", default="")

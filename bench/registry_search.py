@@ -47,9 +47,11 @@ from services.registry.use_cases import accreditation, offerings, providers
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = str(ROOT / "services" / "registry" / "migrations")
-WORDS = ("valmennus työnhaku ura ohjaus koulutus rekrytointi yrittäjä kasvu digitaidot "
-         "ryhmä yksilö verkossa englanniksi ruotsiksi nopea kokenut tuettu kielikoulutus "
-         "asiakaspalvelu logistiikka hoiva rakennus ohjelmointi myynti").split()
+WORDS = (
+    "valmennus työnhaku ura ohjaus koulutus rekrytointi yrittäjä kasvu digitaidot "
+    "ryhmä yksilö verkossa englanniksi ruotsiksi nopea kokenut tuettu kielikoulutus "
+    "asiakaspalvelu logistiikka hoiva rakennus ohjelmointi myynti"
+).split()
 EXTRA_LANGS = ["sv", "en", "ar", "so", "ru", "uk", "et", "fa"]
 PROVIDERS = 300
 
@@ -74,17 +76,32 @@ async def seed(db: Database, n_offerings: int, rnd: random.Random) -> Seeded:
         region = regions[i % 3]
         bid = business_id_of(next(numbers))
         assert bid
-        applied = await providers.submit_application(db, ProviderApplication.model_validate({
-            "business_id": bid, "legal_name": f"{rnd.choice(WORDS).capitalize()} {i} Oy",
-            "contact_name": "Bench", "contact_email": "bench@example.fi",
-            "description": {"fi": "Kuormitustesti"}, "regions": [region]}),
-            principal=None, key=None)
+        applied = await providers.submit_application(
+            db,
+            ProviderApplication.model_validate(
+                {
+                    "business_id": bid,
+                    "legal_name": f"{rnd.choice(WORDS).capitalize()} {i} Oy",
+                    "contact_name": "Bench",
+                    "contact_email": "bench@example.fi",
+                    "description": {"fi": "Kuormitustesti"},
+                    "regions": [region],
+                }
+            ),
+            principal=None,
+            key=None,
+        )
         pid = applied.value.id
         admin = Principal(sub=f"bench-admin-{region}", role=Role.region_admin, region=region)
         await accreditation.decide(
-            db, pid, region, DecisionIn(decision="approve", reason="bench",
-                                        valid_until=valid_until),
-            principal=admin, if_match=IfMatch(), key=None)
+            db,
+            pid,
+            region,
+            DecisionIn(decision="approve", reason="bench", valid_until=valid_until),
+            principal=admin,
+            if_match=IfMatch(),
+            key=None,
+        )
         out.providers.append((pid, region))
 
     sem = asyncio.Semaphore(8)
@@ -92,30 +109,41 @@ async def seed(db: Database, n_offerings: int, rnd: random.Random) -> Seeded:
     async def publish(j: int) -> None:
         pid, region = out.providers[j % PROVIDERS]
         staff = Principal(sub=f"bench-staff-{pid}", role=Role.provider, provider_id=pid)
-        body = OfferingIn.model_validate({
-            "region": region, "service_type": rnd.choice(list(SERVICE_TYPES)),
-            "title": {"fi": " ".join(rnd.sample(WORDS, 3))},
-            "description": {"fi": " ".join(rnd.sample(WORDS, 12))},
-            "municipalities": rnd.sample(by_region[region], rnd.randint(1, 3)),
-            "remote": rnd.random() < 0.2,
-            "languages": ["fi", *rnd.sample(EXTRA_LANGS, rnd.randint(0, 2))],
-            "unit_price_cents": rnd.randint(20_000, 500_000), "capacity": rnd.randint(0, 30),
-            "next_start": (date.today() + timedelta(days=rnd.randint(0, 180))).isoformat(),
-            "duration_days": 42})
+        body = OfferingIn.model_validate(
+            {
+                "region": region,
+                "service_type": rnd.choice(list(SERVICE_TYPES)),
+                "title": {"fi": " ".join(rnd.sample(WORDS, 3))},
+                "description": {"fi": " ".join(rnd.sample(WORDS, 12))},
+                "municipalities": rnd.sample(by_region[region], rnd.randint(1, 3)),
+                "remote": rnd.random() < 0.2,
+                "languages": ["fi", *rnd.sample(EXTRA_LANGS, rnd.randint(0, 2))],
+                "unit_price_cents": rnd.randint(20_000, 500_000),
+                "capacity": rnd.randint(0, 30),
+                "next_start": (date.today() + timedelta(days=rnd.randint(0, 180))).isoformat(),
+                "duration_days": 42,
+            }
+        )
         async with sem:
             published = await offerings.publish(db, body, principal=staff, key=None)
             if j % 25 == 0:
-                await offerings.withdraw(db, published.value.id, principal=staff,
-                                         if_match=IfMatch())
+                await offerings.withdraw(
+                    db, published.value.id, principal=staff, if_match=IfMatch()
+                )
 
     await asyncio.gather(*(publish(j) for j in range(n_offerings)))
     for i, (pid, region) in enumerate(out.providers):
         if i % 10 == 9:
-            admin = Principal(sub=f"bench-admin-{region}", role=Role.region_admin,
-                              region=region)
+            admin = Principal(sub=f"bench-admin-{region}", role=Role.region_admin, region=region)
             await accreditation.decide(
-                db, pid, region, DecisionIn(decision="suspend", reason="bench"),
-                principal=admin, if_match=IfMatch(), key=None)
+                db,
+                pid,
+                region,
+                DecisionIn(decision="suspend", reason="bench"),
+                principal=admin,
+                if_match=IfMatch(),
+                key=None,
+            )
     out.seconds = time.perf_counter() - started
     return out
 
@@ -132,14 +160,15 @@ def shapes(own: str) -> list[tuple[str, dict[str, str], bool]]:
     return [
         ("all regions, first page", {}, False),
         ("region", {"region": "pirkanmaa"}, False),
-        ("region + type + language", {"region": "pirkanmaa",
-                                      "service_type": "career-guidance", "language": "sv"},
-         False),
+        (
+            "region + type + language",
+            {"region": "pirkanmaa", "service_type": "career-guidance", "language": "sv"},
+            False,
+        ),
         ("region + municipality", {"region": "pirkanmaa", "municipality": "837"}, False),
         ("remote only", {"remote": "true"}, False),
         ("free text, common word", {"q": "valmennus"}, False),
-        ("free text, two words + region", {"region": "pohjois-pohjanmaa", "q": "ura ryhmä"},
-         False),
+        ("free text, two words + region", {"region": "pohjois-pohjanmaa", "q": "ura ryhmä"}, False),
         ("free text, no match", {"q": "zzzz"}, False),
         ("one provider, public", {"provider_id": own}, False),
         ("own offerings, all (staff)", {"visibility": "all"}, True),
@@ -155,8 +184,12 @@ async def _prepare(backend: str, url: str, schema: str | None, n: int) -> Seeded
             # inserts): planner statistics, and the visibility map for index-only counts.
             async with db.write_engine.connect() as conn:
                 auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await auto.execute(text("VACUUM ANALYZE offering, offering_municipality, "
-                                        "offering_language, accreditation, provider"))
+                await auto.execute(
+                    text(
+                        "VACUUM ANALYZE offering, offering_municipality, "
+                        "offering_language, accreditation, provider"
+                    )
+                )
         return seeded
     finally:
         await db.dispose()
@@ -174,19 +207,29 @@ async def _drained(url: str, schema: str | None, timeout: float = 180.0) -> None
         await db.dispose()
 
 
-def run_backend(backend: str, url: str, schema: str | None, args: argparse.Namespace,
-                tmp: Path, nats_url: str) -> dict[str, Any]:
+def run_backend(
+    backend: str, url: str, schema: str | None, args: argparse.Namespace, tmp: Path, nats_url: str
+) -> dict[str, Any]:
     seeded = asyncio.run(_prepare(backend, url, schema, args.offerings))
     own = seeded.providers[1][0]  # approved, none of its offerings withdrawn
-    env = {"REGISTRY_DATABASE_URL": url, "NATS_URL": nats_url, "REGISTRY_LOG_LEVEL": "WARNING",
-           "SETELI_PRINCIPAL_SECRET": DEV_PRINCIPAL_SECRET}
+    env = {
+        "REGISTRY_DATABASE_URL": url,
+        "NATS_URL": nats_url,
+        "REGISTRY_LOG_LEVEL": "WARNING",
+        "SETELI_PRINCIPAL_SECRET": DEV_PRINCIPAL_SECRET,
+    }
     if schema:
         env["REGISTRY_DATABASE_SCHEMA"] = schema
-    proc = Proc("services.registry.main:app", env, tmp / f"registry-{backend}.log",
-                workers=args.workers)
-    staff = {"X-Seteli-Principal": encode(
-        Principal(sub="bench-staff", role=Role.provider, provider_id=own),
-        DEV_PRINCIPAL_SECRET, ttl_seconds=3600)}
+    proc = Proc(
+        "services.registry.main:app", env, tmp / f"registry-{backend}.log", workers=args.workers
+    )
+    staff = {
+        "X-Seteli-Principal": encode(
+            Principal(sub="bench-staff", role=Role.provider, provider_id=own),
+            DEV_PRINCIPAL_SECRET,
+            ttl_seconds=3600,
+        )
+    }
     results: dict[str, Any] = {"seed_seconds": seeded.seconds, "shapes": {}}
     try:
         proc.start()
@@ -197,8 +240,9 @@ def run_backend(backend: str, url: str, schema: str | None, args: argparse.Names
             got = httpx.get(target, headers=headers)
             got.raise_for_status()
             single = load(target, seconds=args.seconds / 2, concurrency=1, headers=headers)
-            loaded = load(target, seconds=args.seconds, concurrency=args.concurrency,
-                          headers=headers)
+            loaded = load(
+                target, seconds=args.seconds, concurrency=args.concurrency, headers=headers
+            )
             results["shapes"][name] = (got.json()["total"], single, loaded)
     finally:
         proc.stop()
@@ -211,8 +255,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0, help="per shape and load")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
-    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL"),
-                        help="also run on PostgreSQL (a fresh schema, dropped afterwards)")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("BENCH_POSTGRES_URL"),
+        help="also run on PostgreSQL (a fresh schema, dropped afterwards)",
+    )
     args = parser.parse_args()
 
     runs: dict[str, dict[str, Any]] = {}
@@ -222,14 +269,13 @@ def main() -> None:
         nats.start()
         try:
             runs["SQLite"] = run_backend(
-                "sqlite", f"sqlite+aiosqlite:///{tmp / 'registry.db'}", None, args, tmp,
-                nats.url)
+                "sqlite", f"sqlite+aiosqlite:///{tmp / 'registry.db'}", None, args, tmp, nats.url
+            )
             if args.postgres:
                 schema = f"bench_{uuid.uuid4().hex[:8]}"
                 url = normalise_url(args.postgres)
                 try:
-                    runs["PostgreSQL"] = run_backend("postgres", url, schema, args, tmp,
-                                                     nats.url)
+                    runs["PostgreSQL"] = run_backend("postgres", url, schema, args, tmp, nats.url)
                 finally:
                     asyncio.run(_drop(url, schema))
         finally:
@@ -245,8 +291,10 @@ async def _drop(url: str, schema: str) -> None:
 
 
 def report(runs: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
-    print(f"\nRegistry search over {args.offerings} offerings — {machine()}, "
-          f"{args.workers} registry worker process(es); one client, then {args.concurrency}")
+    print(
+        f"\nRegistry search over {args.offerings} offerings — {machine()}, "
+        f"{args.workers} registry worker process(es); one client, then {args.concurrency}"
+    )
     for backend, res in runs.items():
         print(f"  {backend}: seeded through the service layer in {res['seed_seconds']:.0f} s")
     header = f"  {'query shape':<30}{'matches':>8}"
@@ -260,18 +308,22 @@ def report(runs: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
         for backend, res in runs.items():
             total, single, loaded = res["shapes"][name]
             assert total == first["shapes"][name][0], (backend, name, total)
-            line += (f" | {single['p50_ms']:>9.2f}/{single['p95_ms']:>6.2f}/"
-                     f"{single['p99_ms']:>6.2f}    {loaded['req_per_s']:>6.0f} "
-                     f"{loaded['p95_ms']:>6.1f}")
+            line += (
+                f" | {single['p50_ms']:>9.2f}/{single['p95_ms']:>6.2f}/"
+                f"{single['p99_ms']:>6.2f}    {loaded['req_per_s']:>6.0f} "
+                f"{loaded['p95_ms']:>6.1f}"
+            )
             w1, w4 = worst[backend]
             worst[backend] = (max(w1, single["p95_ms"]), max(w4, loaded["p95_ms"]))
             if single["errors"] or loaded["errors"]:
                 line += "  (errors!)"
         print(line)
     for backend, (w1, w4) in worst.items():
-        print(f"  {backend}: worst p95 with one client {w1:.2f} ms "
-              f"({'met' if w1 <= 20 else 'NOT met'}: goal <= 20 ms); "
-              f"with {args.concurrency} clients {w4:.1f} ms")
+        print(
+            f"  {backend}: worst p95 with one client {w1:.2f} ms "
+            f"({'met' if w1 <= 20 else 'NOT met'}: goal <= 20 ms); "
+            f"with {args.concurrency} clients {w4:.1f} ms"
+        )
 
 
 if __name__ == "__main__":

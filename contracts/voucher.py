@@ -5,9 +5,11 @@ with each change, so a consumer keeps the newest state and ignores a late redeli
 older one. Voucher events carry the voucher's whole public picture after the change (the
 :class:`VoucherEvent` fields), so a read model can be built from any one of them.
 
-What never crosses this boundary: a henkilötunnus, a person key, the voucher code, names or
-contact details of a holder, free-text evidence or comments written by people. A company holder
-is named by its Y-tunnus only in the voucher service itself; here it is ``holder_kind`` alone.
+What never crosses this boundary: a henkilötunnus, a person key (a person holder is named by
+``holder_ref``, a keyed hash per voucher that only the holder's own login can recompute), the
+voucher code, names or contact details of a holder, free-text evidence or comments written by
+people. A company holder is named by its Y-tunnus only in the voucher service itself; here it
+is ``holder_kind`` alone.
 
 The holder's labour-market profile (:class:`Profile`) is for risk-adjusting outcome statistics
 only: never for ranking providers and never shown to them.
@@ -165,6 +167,9 @@ class VoucherEvent(VoucherServiceEvent):
     choice_deadline: date
     provider_id: str | None = None
     offering_id: str | None = None
+    # Added in 1.1: the holder, without their person key (kit.persons.holder_ref: HMAC-SHA256
+    # keyed by the person key over "seteli-holder-ref:" + voucher_id). None for a company.
+    holder_ref: str | None = None
 
 
 class VoucherIssued(VoucherEvent):

@@ -114,6 +114,37 @@ async def load_demo(registry_url: str, secret: str) -> None:
         await demo.load(client, secret)
 
 
+async def demo_voucher(voucher_url: str, secret: str) -> None:
+    """A budget of Pirkanmaa and a voucher of the demo person 010280-952L (dev login), so that
+    matching has something to recommend. Idempotency keys: a restart makes no second one."""
+    from datetime import date, timedelta
+
+    from contracts.principal import Principal, Role, encode
+
+    admin = {"X-Seteli-Principal": encode(Principal(sub="demo-admin", role=Role.region_admin,
+                                                    region="pirkanmaa"), secret, 600)}
+    start = date.today().replace(day=1)
+    async with httpx.AsyncClient(base_url=voucher_url, timeout=30.0) as client:
+        for _ in range(100):  # the catalogue reaches the voucher service through events
+            r = await client.post("/budgets", headers=admin | {"Idempotency-Key": "demo-budget"},
+                                  json={"service_type": "job-search-coaching",
+                                        "period_start": start.isoformat(),
+                                        "period_end": (start + timedelta(days=365)).isoformat(),
+                                        "funders": [{"funder": "region",
+                                                     "amount_cents": 50_000_000}]})
+            if r.status_code == 201:
+                break
+            await asyncio.sleep(0.2)
+        else:
+            print(f"demo voucher not made: {r.status_code} {r.text[:200]}", flush=True)
+            return
+        await client.post("/vouchers", headers=admin | {"Idempotency-Key": "demo-voucher"},
+                          json={"budget_id": r.json()["id"],
+                                "holder": {"kind": "person", "henkilotunnus": "010280-952L"},
+                                "value_cents": 150_000, "home_municipality": "837",
+                                "languages": ["fi"], "remote_suits": True})
+
+
 def stop_all(parts: list[Part], nats: NatsServer | None) -> None:
     for part in reversed(parts):
         if part.proc and part.proc.poll() is None:
@@ -194,6 +225,7 @@ def main() -> int:
         asyncio.run(wait_ready([gateway], args.ready_timeout))
         if not args.no_demo:
             asyncio.run(load_demo(services[0].url, secret))
+            asyncio.run(demo_voucher(services[1].url, secret))
     except Exception as exc:
         say(f"Seteli did not start: {exc}. Logs are in {logs}", error=True)
         stop_all(parts, nats)

@@ -3,6 +3,15 @@
 A consumer applies an event and records its id in the inbox in one transaction, then acks: a
 redelivered event is a no-op. After ``max_deliver`` failed deliveries the event is written to
 the dead-letter table and, through the outbox, to ``seteli.deadletter.<service>.<consumer>``.
+
+Batched (``batched=True``): a fetched batch is applied in one transaction, each event still
+checked against and recorded in the inbox, then every message is acked. A type with a
+``batch_handlers`` entry is applied set-based: each run of consecutive events of that type in
+the batch is given to its handler at once (its ``handlers`` entry applies one event alone,
+when the batch is retried one by one). If any event of the
+batch fails, the transaction is rolled back and the batch is applied again one event per
+transaction, so the failing (poison) event alone is retried and, in the end, dead-lettered,
+while the rest are applied.
 """
 
 from __future__ import annotations
@@ -32,6 +41,8 @@ from kit.tables import PlumbingTables
 log = structlog.get_logger("kit.consumer")
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+# Applies many events of one type at once (set-based), in the batch's transaction.
+BatchHandler = Callable[[AsyncSession, list[Envelope]], Awaitable[None]]
 
 
 class Consumer:
@@ -50,6 +61,8 @@ class Consumer:
         max_deliver: int = 5,
         ack_wait: float = 30.0,
         batch: int = 100,
+        batched: bool = False,
+        batch_handlers: Mapping[str, BatchHandler] | None = None,
     ) -> None:
         self.name = name
         self.stream = stream
@@ -61,6 +74,8 @@ class Consumer:
         self.max_deliver = max_deliver
         self.ack_wait = ack_wait
         self.batch = batch
+        self.batched = batched
+        self.batch_handlers = dict(batch_handlers or {})
         self._task: asyncio.Task[None] | None = None
         self._sub: JetStreamContext.PullSubscription | None = None
 
@@ -116,8 +131,11 @@ class Consumer:
                     msgs = await self._sub.fetch(self.batch, timeout=1.0)
                 except nats.errors.TimeoutError:
                     msgs = []
-                for msg in msgs:
-                    await self._process(msg)
+                if self.batched and len(msgs) > 1:
+                    await self._process_batch(msgs)
+                else:
+                    for msg in msgs:
+                        await self._process(msg)
                 errors = 0
                 if loop.time() >= next_lag:
                     next_lag = loop.time() + 2.0
@@ -154,6 +172,62 @@ class Consumer:
             metrics.EVENTS_APPLIED.labels(self.service, self.name).inc()
         elif applied is False:
             metrics.EVENTS_REDELIVERED.labels(self.service, self.name).inc()
+
+    async def _process_batch(self, msgs: list[Msg]) -> None:
+        """Apply ``msgs`` in one transaction; if anything fails, one by one instead."""
+        try:
+            applied, repeated = await self._apply_batch(msgs)
+        except Exception as exc:
+            log.info("batch_failed_one_by_one", consumer=self.name, size=len(msgs),
+                     error=repr(exc))
+            for msg in msgs:
+                await self._process(msg)
+            return
+        for msg in msgs:
+            await self._answer(msg, "ack")
+        metrics.EVENTS_APPLIED.labels(self.service, self.name).inc(applied)
+        metrics.EVENTS_REDELIVERED.labels(self.service, self.name).inc(repeated)
+
+    async def _apply_batch(self, msgs: list[Msg]) -> tuple[int, int]:
+        return await self.apply_envelopes([Envelope.model_validate_json(m.data) for m in msgs])
+
+    async def apply_envelopes(self, envelopes: list[Envelope]) -> tuple[int, int]:
+        """Apply every event of ``envelopes`` not in the inbox yet and record them, in one
+        transaction (also used to replay a stream into a rebuilt read model). Returns
+        (applied, seen before)."""
+        inbox = self.plumbing.inbox
+        ids = list(dict.fromkeys(e.id for e in envelopes))
+        applied = repeated = 0
+        async with self.db.session() as s:
+            seen = set((await s.scalars(select(inbox.c.event_id).where(
+                inbox.c.consumer == self.name, inbox.c.event_id.in_(ids)))).all())
+            rows = []
+            at = datetime.now(UTC)
+            run: list[Envelope] = []  # consecutive events of one batch-handled type
+            for envelope in envelopes:
+                if envelope.id in seen:
+                    repeated += 1
+                    continue
+                seen.add(envelope.id)
+                if run and run[0].type != envelope.type:
+                    await self.batch_handlers[run[0].type](s, run)
+                    run = []
+                handler = self.handlers.get(envelope.type)
+                if envelope.type in self.batch_handlers:
+                    run.append(envelope)
+                elif handler is None:
+                    continue
+                else:
+                    await handler(s, envelope)
+                applied += 1
+                rows.append({"consumer": self.name, "event_id": envelope.id,
+                             "event_type": envelope.type, "processed_at": at})
+            if run:
+                await self.batch_handlers[run[0].type](s, run)
+            if rows:
+                await s.execute(insert(inbox), rows)
+            await s.commit()
+        return applied, repeated
 
     async def _failed(
         self, msg: Msg, envelope: Envelope | None, deliveries: int, exc: Exception
@@ -192,6 +266,11 @@ class Consumer:
             )
         )
         return found is not None
+
+    async def apply_one(self, envelope: Envelope) -> bool | None:
+        """Apply one event in its own transaction (None: no handler; False: seen before)."""
+        handler = self.handlers.get(envelope.type)
+        return None if handler is None else await self._apply(envelope, handler)
 
     async def _apply(self, envelope: Envelope, handler: Handler) -> bool:
         """Apply and record in the inbox in one transaction. False: applied before."""

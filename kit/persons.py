@@ -48,6 +48,26 @@ def key_of_normalised(secret: str, code: str) -> str:
     return hmac.new(secret.encode(), code.encode(), hashlib.sha256).hexdigest()
 
 
+HOLDER_REF_CONTEXT = "seteli-holder-ref:"
+
+
+def holder_ref(person_key_: str, voucher_id: str) -> str:
+    """What a voucher's events carry instead of its holder's person key: HMAC-SHA256 keyed by
+    the person key over ``"seteli-holder-ref:" + voucher_id`` (hex). A service that receives a
+    citizen's principal recomputes it from the principal's ``person_key`` and compares with
+    :func:`holder_ref_matches`; the events alone link no two vouchers of one person."""
+    return hmac.new(person_key_.encode(), (HOLDER_REF_CONTEXT + voucher_id).encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def holder_ref_matches(person_key_: str | None, voucher_id: str, ref: str | None) -> bool:
+    """Whether ``ref`` is the holder reference of ``person_key_`` for this voucher (constant
+    time)."""
+    if not person_key_ or not ref:
+        return False
+    return hmac.compare_digest(holder_ref(person_key_, voucher_id), ref)
+
+
 class CodeCipher:
     """AES-256-GCM with a random 96-bit nonce per value; the associated data (e.g. the person
     key) binds a ciphertext to its row, so it cannot be moved to another one unnoticed.

@@ -21,7 +21,7 @@ set); the provider's name follows ``provider.updated`` by the provider's version
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -112,13 +112,14 @@ class RegistryReplica:
         self.provider = provider
         self.accreditation = accreditation
 
-    async def _provider_seen(self, s: AsyncSession, event: AccreditationEvent) -> None:
+    async def _provider_seen(self, s: AsyncSession, event: AccreditationEvent,
+                             at: datetime) -> None:
         """The first event of a provider creates its row; its name then follows
-        ``provider.updated`` only."""
+        ``provider.updated`` only. ``updated_at`` is the event's time (a replay of the stream
+        rebuilds the same rows)."""
         if await s.get(self.provider, event.provider_id) is None and event.business_id:
             s.add(self.provider(provider_id=event.provider_id, business_id=event.business_id,
-                                legal_name=event.legal_name, version=1,
-                                updated_at=datetime.now(UTC)))
+                                legal_name=event.legal_name, version=1, updated_at=at))
 
     async def on_accreditation(self, s: AsyncSession, envelope: Envelope) -> None:
         event: AccreditationEvent
@@ -128,7 +129,7 @@ class RegistryReplica:
         else:
             event = AccreditationEvent.model_validate(envelope.data)
             regions = [event.region]
-        await self._provider_seen(s, event)
+        await self._provider_seen(s, event, envelope.time)
         for region in regions:
             await apply_newer(s, self.accreditation,
                               {"provider_id": event.provider_id, "region": region},
@@ -139,7 +140,7 @@ class RegistryReplica:
         event = ProviderUpdated.model_validate(envelope.data)
         await apply_newer(s, self.provider, {"provider_id": event.provider_id}, event.version,
                           {"business_id": event.business_id, "legal_name": event.legal_name,
-                           "updated_at": datetime.now(UTC)})
+                           "updated_at": envelope.time})
 
     def handlers(self) -> dict[str, Handler]:
         return {

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from kit.broker import NatsLink
-from kit.consumer import Consumer, Handler
+from kit.consumer import BatchHandler, Consumer, Handler
 from kit.db import Database
 from kit.outbox import OutboxRelay
 from kit.pagination import CursorSigner
@@ -34,14 +34,19 @@ class Runtime:
     def __post_init__(self) -> None:
         self.cursors = CursorSigner(self.settings.principal_secret)
 
-    def consumer(self, name: str, *, stream: str, handlers: Mapping[str, Handler]) -> Consumer:
+    def consumer(self, name: str, *, stream: str, handlers: Mapping[str, Handler],
+                 batched: bool = False, batch: int | None = None,
+                 batch_handlers: Mapping[str, BatchHandler] | None = None) -> Consumer:
         """A durable consumer ``name`` of ``stream`` that applies ``handlers`` (event type →
-        handler) in this service's database, with the service's delivery settings."""
+        handler) in this service's database, with the service's delivery settings;
+        ``batched``: each fetched batch (``batch`` events, else the service's setting) in one
+        transaction (kit.consumer)."""
         s = self.settings
         return Consumer(
             name=name, stream=stream, handlers=handlers, db=self.db, plumbing=self.plumbing,
             link=self.link, service=s.service_name, max_deliver=s.consumer_max_deliver,
-            ack_wait=s.consumer_ack_wait_seconds, batch=s.consumer_batch,
+            ack_wait=s.consumer_ack_wait_seconds, batch=batch or s.consumer_batch,
+            batched=batched, batch_handlers=batch_handlers,
         )
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events import Envelope
+from contracts.matching import AssignmentProposed
 from contracts.registry import (
     ACCREDITATION_EVENTS,
     AccreditationEvent,
@@ -21,7 +22,7 @@ from kit.consumer import Consumer
 from kit.registry_replica import RegistryReplica, apply_newer
 from kit.runtime import Runtime
 from services.voucher.models import AccreditationView, OfferingView, ProviderView, ServiceTypeView
-from services.voucher.use_cases import lifecycle
+from services.voucher.use_cases import assignments, lifecycle
 
 REGISTRY = RegistryReplica(ProviderView, AccreditationView)
 # The offering's fields the view keeps: its own columns.
@@ -66,4 +67,9 @@ def consumers(rt: Runtime) -> Sequence[Consumer]:
         **REGISTRY.handlers(),
         **{cls.event_type(): on_accreditation for cls in ACCREDITATION_EVENTS.values()},
         **{cls.event_type(): on_offering for cls in offering_events},
-        ServiceTypeAdded.event_type(): on_service_type})]
+        ServiceTypeAdded.event_type(): on_service_type}),
+        # Default assignments proposed by matching: many at once, applied in batches.
+        rt.consumer("voucher-from-matching", stream="MATCHING", handlers={
+            AssignmentProposed.event_type(): assignments.apply_proposal},
+            batch_handlers={AssignmentProposed.event_type(): assignments.apply_proposals},
+            batched=True, batch=500)]

@@ -224,3 +224,57 @@ async def vouchers_of_offering(s: AsyncSession, offering_id: str,
     return (await s.scalars(select(Voucher.id).where(
         Voucher.offering_id == offering_id, Voucher.state.in_(states))
         .order_by(Voucher.id))).all()
+
+
+# ------------------------------------------------------------------ many at once (batches)
+
+
+async def vouchers_by_id(s: AsyncSession, ids: Sequence[str], *, lock: bool = False
+                         ) -> dict[str, Voucher]:
+    """Vouchers by id (``lock``: their rows held for the change, as :func:`voucher` does)."""
+    out: dict[str, Voucher] = {}
+    for i in range(0, len(ids), 500):
+        q = select(Voucher).where(Voucher.id.in_(ids[i:i + 500])).order_by(Voucher.id)
+        if lock:
+            q = q.with_for_update().execution_options(populate_existing=True)
+        out.update({v.id: v for v in (await s.scalars(q)).all()})
+    return out
+
+
+async def load_offerings(s: AsyncSession, offering_ids: Sequence[str]) -> list[object]:
+    """Offerings and their providers' accreditations, brought into the session: while the
+    caller holds them, :func:`offering` and :func:`accreditation` answer without a query."""
+    ids = list(offering_ids)
+    held: list[object] = []
+    for i in range(0, len(ids), 500):
+        offerings = (await s.scalars(select(OfferingView).where(
+            OfferingView.offering_id.in_(ids[i:i + 500])))).all()
+        held += offerings
+        providers = sorted({o.provider_id for o in offerings})
+        if providers:
+            held += (await s.scalars(select(AccreditationView).where(
+                AccreditationView.provider_id.in_(providers)))).all()
+    return held
+
+
+async def take_places(s: AsyncSession, wanted: dict[str, int]) -> dict[str, int]:
+    """Take up to ``wanted[o]`` places of each offering o at once; returns how many each
+    gave. The rows are locked (PostgreSQL; SQLite has one writer), so the open places read
+    are the ones updated: no place is given twice."""
+    if not wanted:
+        return {}
+    ids = sorted(wanted)
+    await s.execute(insert_ignoring_conflicts(s, OfferingPlace.__table__,
+                                              [{"offering_id": o, "taken": 0} for o in ids]))
+    rows = (await s.execute(
+        select(OfferingPlace.offering_id, OfferingPlace.taken, OfferingView.capacity)
+        .join(OfferingView, OfferingView.offering_id == OfferingPlace.offering_id)
+        .where(OfferingPlace.offering_id.in_(ids)).order_by(OfferingPlace.offering_id)
+        .with_for_update(of=OfferingPlace))).all()
+    given = {o: max(0, min(wanted[o], capacity - taken)) for o, taken, capacity in rows}
+    for o, n in given.items():
+        if n:
+            await s.execute(update(OfferingPlace).where(OfferingPlace.offering_id == o)
+                            .values(taken=OfferingPlace.taken + n)
+                            .execution_options(synchronize_session=False))
+    return given

@@ -75,7 +75,8 @@ async def end_choice(s: AsyncSession, v: Voucher, reason: str) -> None:
 
 async def set_choice(s: AsyncSession, v: Voucher, o: OfferingView, chooser: Chooser,
                      actor: Principal | None, reason: str) -> None:
-    await end_choice(s, v, reason)
+    if v.offering_id is not None:  # a voucher without an offering has no open choice
+        await end_choice(s, v, reason)
     s.add(VoucherChoice(voucher_id=v.id, offering_id=o.offering_id, provider_id=o.provider_id,
                         chosen_by=chooser.value, actor=actor.sub if actor else "system",
                         chosen_at=now()))

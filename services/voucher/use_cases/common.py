@@ -18,6 +18,7 @@ from kit.db import Database
 from kit.errors import Conflict, Problem
 from kit.idempotency import Once, run_once
 from kit.outbox import add_event
+from kit.persons import holder_ref
 from services.voucher import access, ledger
 from services.voucher.domain.ledger import (
     AccountKind,
@@ -78,7 +79,8 @@ def voucher_event(cls: type[E], v: Voucher, **extra: Any) -> E:
         remote_suits=v.remote_suits, profile=Profile.model_validate(v.profile),
         value_cents=v.value_cents, valid_until=v.valid_until,
         choice_deadline=v.choice_deadline, provider_id=v.provider_id,
-        offering_id=v.offering_id, **extra)
+        offering_id=v.offering_id,
+        holder_ref=holder_ref(v.person_key, v.id) if v.person_key else None, **extra)
 
 
 async def emit(s: AsyncSession, cls: type[E], v: Voucher, **extra: Any) -> None:

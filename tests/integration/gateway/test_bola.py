@@ -19,8 +19,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from tests.integration.gateway.conftest import Gateway
+from tests.integration.gateway.matching_world import OBJECTS as MATCHING_OBJECTS
+from tests.integration.gateway.matching_world import matching_world
 from tests.integration.gateway.voucher_world import OBJECTS as VOUCHER_OBJECTS
-from tests.integration.gateway.voucher_world import voucher_world
+from tests.integration.gateway.voucher_world import _until, voucher_world
 from tests.integration.registry.conftest import offering_body
 from tests.support import application
 
@@ -99,12 +101,14 @@ async def test_bola_matrix(gateway: Gateway) -> None:
     operations = [(method.upper(), path) for path, item in doc["paths"].items()
                   if "{" in path and path not in PUBLIC_BY_DESIGN
                   for method in item if method in ("get", "post", "put", "delete", "patch")]
-    missing = sorted({p for _, p in operations} - set(OBJECTS) - set(VOUCHER_OBJECTS))
+    missing = sorted({p for _, p in operations} - set(OBJECTS) - set(VOUCHER_OBJECTS)
+                     - set(MATCHING_OBJECTS))
     assert not missing, f"id-taking endpoints without a BOLA fixture: {missing}"
 
     world = await build_world(gateway, 900)
     c = await build_world(gateway, 910)  # provider C: an outsider with its own objects
     vouchers = await voucher_world(gateway, world.b, 900)
+    matching = await matching_world(gateway, vouchers)
     outsiders: dict[str, Callable[[], Awaitable[dict[str, str]]]] = {
         "another provider": lambda: gateway.staff(c.b),
         "another region's admin": lambda: gateway.admin("pohjois-pohjanmaa"),
@@ -115,6 +119,7 @@ async def test_bola_matrix(gateway: Gateway) -> None:
     failures = []
     for method, template in operations:
         ids, body = (OBJECTS[template](world) if template in OBJECTS
+                     else MATCHING_OBJECTS[template](matching) if template in MATCHING_OBJECTS
                      else VOUCHER_OBJECTS[template](vouchers))
         for who, headers_for in outsiders.items():
             headers = await headers_for()
@@ -148,6 +153,25 @@ async def test_owner_can_reach_the_same_objects(gateway: Gateway) -> None:
                                      headers=staff_b)).status_code == 200
     assert (await gateway.client.get(f"/api/v1/providers/{world.a}",
                                      headers=await gateway.admin())).status_code == 200
+
+
+async def test_holder_and_admin_get_recommendations_through_the_gateway(
+    gateway: Gateway
+) -> None:
+    """The matrix's refusals of recommendations come from ownership: the holder and the
+    region's admin get them for the same voucher, once its events have reached matching."""
+    world = await build_world(gateway, 930)
+    vouchers = await voucher_world(gateway, world.b, 930)
+    path = f"/api/v1/recommendations/{vouchers.voucher}"
+    for headers in (await gateway.citizen("010280-952L"), await gateway.admin()):
+        r = await _until(lambda h=headers: gateway.client.get(path, headers=h), 200,
+                         "recommendations")
+        body = r.json()
+        assert body["voucher_id"] == vouchers.voucher and body["score_version"]
+        for item in body["items"]:
+            assert sum(f["contribution"] for f in item["factors"]) == item["score"]
+    r = await gateway.client.get(path, headers=await gateway.citizen("081181-9984"))
+    assert r.status_code == 404
 
 
 async def _nothing() -> dict[str, str]:

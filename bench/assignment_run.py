@@ -1,0 +1,152 @@
+"""A whole default-assignment run, end to end: from ``POST /assignments`` until the last
+proposal is applied in the voucher service (a choice by ``default_assignment``), at a few
+sizes, side by side in one run, on SQLite.
+
+The registry, the voucher service and matching run in this process (as in the integration
+tests) on SQLite files, with a nats-server of the benchmark's own. 30 providers each publish
+one offering with room for every voucher; the vouchers are issued by the voucher service's bulk
+issuance (CSV) with today's choice deadline; then both services' clocks are moved one day on
+and a region admin starts the run. Figures: the run's answer (solve and write of proposals and
+outbox), the last proposal in JetStream, the last one applied; and how the total grows.
+
+    .venv/bin/python bench/assignment_run.py [--sizes 2000,10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from common import machine  # bench/ is on sys.path when run as a script
+from sqlalchemy import func, select
+from voucher import hetu
+
+from kit.natsserver import NatsServer
+from services.matching.main import create_app as matching_app
+from services.matching.models import VoucherView
+from services.matching.settings import Settings as MatchingSettings
+from services.voucher.models import Voucher
+from tests.integration.registry.conftest import Registry
+from tests.integration.voucher.conftest import Market, apps
+from tests.support import DbFactory, eventually, running, service_settings
+
+PROVIDERS = 30
+
+
+@contextlib.asynccontextmanager
+async def town(tmp: Path, nats_url: str) -> AsyncIterator[tuple[Market, Any, Any]]:
+    factory = DbFactory("sqlite", tmp)
+    reg, vou, reg_settings, v_settings = apps(factory, nats_url)
+    settings = service_settings(MatchingSettings, factory.new("matching"), nats_url)
+    m_app = matching_app(settings)
+    async with running(reg) as r, running(vou) as v, running(m_app) as m:
+        market = Market(v, vou, Registry(r, reg, nats_url, reg_settings.principal_secret),
+                        v_settings)
+        await market.catalogue()
+        yield market, m, m_app
+
+
+async def count(db: Any, q: Any) -> int:
+    async with db.reader() as s:
+        return int(await s.scalar(q) or 0)
+
+
+async def one_size(n: int, tmp: Path, nats_url: str) -> dict[str, float]:
+    import services.matching.use_cases.assignments as m_assign
+    import services.voucher.use_cases.assignments as v_assign
+
+    async with town(tmp, nats_url) as (market, matching, m_app):
+        for i in range(PROVIDERS):
+            await market.offering(20_000 + i, capacity=n, municipalities=["837"],
+                                  languages=["fi"])
+        budget = (await market.open_budget(("region", 2_000_000_000)))["id"]
+        lines = ["henkilotunnus,value_cents,home_municipality,languages,remote_suits,"
+                 "choice_deadline"]
+        lines += [f"{hetu(k)},1000,837,fi,true,{date.today().isoformat()}" for k in range(n)]
+        r = await market.client.post(f"/vouchers/bulk-issuance?budget_id={budget}",
+                                     content="\n".join(lines).encode(), timeout=600,
+                                     headers=market.admin() | {"content-type": "text/csv"})
+        assert r.status_code == 201 and r.json()["issued"] == n, r.text[:300]
+        m_db = m_app.state.runtime.db
+
+        async def arrived() -> bool:
+            return await count(m_db, select(func.count()).select_from(VoucherView)) >= n
+
+        await eventually(arrived, timeout=600, what="vouchers in matching's read model")
+        tomorrow = date.today() + timedelta(days=1)
+        m_assign.today = lambda: tomorrow  # type: ignore[attr-defined]
+        v_assign.today = lambda: tomorrow  # type: ignore[attr-defined]
+        try:
+            t0 = time.perf_counter()
+            r = await matching.post("/assignments", json={"seed": 1}, timeout=600,
+                                    headers=market.admin())
+            answered = time.perf_counter() - t0
+            assert r.status_code == 201, r.text[:300]
+            placed = r.json()["summary"]["placed"]
+            relay = m_app.state.runtime.relay
+            published = None
+            applied_q = select(func.count()).select_from(Voucher).where(
+                Voucher.chosen_by == "default_assignment")
+            while True:
+                if published is None and await relay.backlog() == 0:
+                    published = time.perf_counter() - t0
+                if await count(market.db, applied_q) >= placed:
+                    break
+                await asyncio.sleep(0.2)
+            total = time.perf_counter() - t0
+        finally:
+            m_assign.today = m_assign.__dict__["_clock_today"]  # type: ignore[attr-defined]
+            v_assign.today = v_assign.__dict__["_clock_today"]  # type: ignore[attr-defined]
+        solve = r.json()["summary"]["solve_seconds"]
+        return {"vouchers": n, "placed": placed, "solve_s": solve, "answered_s": answered,
+                "published_s": published or total, "applied_s": total}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="2000,10000")
+    args = parser.parse_args()
+    import services.matching.use_cases.assignments as m_assign
+    import services.voucher.use_cases.assignments as v_assign
+
+    m_assign._clock_today = m_assign.today  # type: ignore[attr-defined]
+    v_assign._clock_today = v_assign.today  # type: ignore[attr-defined]
+    results = []
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        broker = NatsServer(tmp / "nats", log_file=tmp / "nats.log")
+        broker.start()
+        try:
+            for n in (int(x) for x in args.sizes.split(",")):
+                sub = tmp / f"n{n}"
+                sub.mkdir()
+                results.append(asyncio.run(_fresh(n, sub, broker.url)))
+        finally:
+            broker.stop()
+    print(f"whole default-assignment run, SQLite, {PROVIDERS} offerings ({machine()})")
+    for r in results:
+        print(f"  {r['vouchers']:7d} vouchers: placed {r['placed']}, solve {r['solve_s']:.2f} s,"
+              f" answered {r['answered_s']:.1f} s, all in JetStream {r['published_s']:.1f} s, "
+              f"all applied {r['applied_s']:.1f} s ({r['vouchers'] / r['applied_s']:.0f}/s)")
+    if len(results) > 1:
+        a, b = results[0], results[-1]
+        print(f"  {b['vouchers']} / {a['vouchers']} vouchers: time x"
+              f"{b['applied_s'] / a['applied_s']:.1f}")
+
+
+async def _fresh(n: int, tmp: Path, nats_url: str) -> dict[str, float]:
+    from tests.support import empty_broker
+
+    await empty_broker(nats_url)
+    return await one_size(n, tmp, nats_url)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Published outcome statistics (public), creaming signals (admins), publishing (admins)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from contracts.principal import Principal, Role
+from kit.auth import PrincipalDep, require
+from kit.errors import problems
+from kit.runtime import RuntimeDep
+from services.matching.schemas import CreamingList, PublicationOut, StatisticsList
+from services.matching.use_cases import statistics
+
+router = APIRouter(tags=["statistics"])
+Code = Annotated[str | None, Query(min_length=1, max_length=60)]
+
+
+@router.get(
+    "/statistics",
+    response_model=StatisticsList,
+    summary="Risk-adjusted outcome figures per provider × service type × region",
+    description="Public. From the latest publication: each provider's share of starts that "
+    "ended employed or studying, the share expected from its holders' profile bands under "
+    "the region's comparison model (frozen for the publication), and actual ÷ expected pulled "
+    "toward 1 when numbers are small, with a 95 % interval. Below the minimum number of "
+    "starts (18) a figure is not shown: `too_few_participants` is true and no number is "
+    "given. Method: docs/MATCHING.md.",
+    responses=problems(422),
+)
+async def figures(rt: RuntimeDep, region: Code = None,
+                  service_type: Code = None) -> StatisticsList:
+    return await statistics.read(rt.db, region, service_type)
+
+
+@router.get(
+    "/statistics/creaming",
+    response_model=CreamingList,
+    summary="Providers whose holders are much easier than the region's mix",
+    description="For the region's admins only (their own region): providers whose holders' "
+    "expected outcome is far above the region's (at least 10 points and 3 standard errors), "
+    "with the figures behind each flag.",
+    responses=problems(401, 403, 422),
+)
+async def creaming(rt: RuntimeDep, principal: PrincipalDep,
+                   region: Code = None) -> CreamingList:
+    return await statistics.creaming(rt.db, principal, region)
+
+
+@router.post(
+    "/statistics/publications",
+    status_code=201,
+    response_model=PublicationOut,
+    summary="Publish outcome statistics now",
+    description="By a region admin (or the schedule): figures of every provider × service "
+    "type × region from the definitive outcomes of the rolling window, stored as one "
+    "publication with its frozen comparison groups; the figures and the ranking use it from "
+    "then on.",
+    responses=problems(401, 403),
+)
+async def publish(rt: RuntimeDep, principal: Annotated[Principal, Depends(
+        require(Role.region_admin, Role.service))]) -> PublicationOut:
+    return await statistics.publish(rt.db)

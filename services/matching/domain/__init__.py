@@ -1,0 +1,1 @@
+"""Pure rules of matching: eligibility and score, outcome statistics, default assignment."""
