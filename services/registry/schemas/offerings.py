@@ -120,9 +120,13 @@ class OfferingSearch:
 class OfferingPage(BaseModel):
     items: list[OfferingOut]
     next_cursor: str | None = None
-    total: int
+    total: int = Field(description="the number of matches, counted up to 1,000: when "
+                       "`total_exact` is false there are more than `total`")
+    total_exact: bool = Field(description="false: more than `total` matches")
 
 
 class OfferingPosition(CursorPosition):
-    start: date
-    id: str = Field(min_length=1, max_length=36)
+    """After the item of order key ``key`` in tier ``tier`` (0: title matches)."""
+
+    tier: int = Field(ge=0, le=1)
+    key: int = Field(ge=1, lt=2**63)

@@ -4,7 +4,6 @@ search."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,11 +15,10 @@ from kit.db import Database
 from kit.errors import FieldError, NotFound, Unprocessable
 from kit.idempotency import Once, run_once
 from kit.outbox import add_event
-from kit.pagination import paginate
 from kit.versioning import IfMatch
-from services.registry import access, repository
+from services.registry import access, repository, search_index
 from services.registry.domain.accreditation import AccreditationState, choosable
-from services.registry.domain.search import search_text
+from services.registry.domain.search import query_words
 from services.registry.models import Offering, plumbing
 from services.registry.problems import NotAccredited, OfferingWithdrawn
 from services.registry.schemas import OfferingIn, OfferingOut, OfferingPosition, OfferingSearch
@@ -45,7 +43,6 @@ def _set_from(o: Offering, body: OfferingIn) -> None:
     values["municipalities"] = sorted(set(body.municipalities))
     for name, value in values.items():
         setattr(o, name, value)
-    o.search_text = search_text(o.title, o.description, o.provider_name)
 
 
 async def _validate(s: AsyncSession, body: OfferingIn) -> None:
@@ -139,6 +136,7 @@ async def withdraw(db: Database, offering_id: str, *, principal: Principal,
         o.updated_at = now()
         o.version += 1
         await s.flush()
+        await search_index.set_visible(s, o.id, False)
         await add_event(s, plumbing, event_of(events.OfferingWithdrawn, o), resource=o.id)
         out = offering_out(o)
         await s.commit()
@@ -155,11 +153,13 @@ async def get(db: Database, offering_id: str, viewer: Principal | None) -> Offer
 
 @dataclass(frozen=True)
 class SearchResult:
-    """One page of the search as plain rows (keys: the fields of :class:`OfferingOut`)."""
+    """One page of the search as plain rows (keys: the fields of :class:`OfferingOut`);
+    ``total`` is exact when ``total_exact``, else there are more than ``total`` matches."""
 
     items: list[RowMapping]
     next: OfferingPosition | None
     total: int
+    total_exact: bool
 
 
 async def search(db: Database, viewer: Principal | None, wanted: OfferingSearch, *,
@@ -168,12 +168,12 @@ async def search(db: Database, viewer: Principal | None, wanted: OfferingSearch,
                                   provider_id=wanted.provider_id, region=wanted.region)
     scoped = replace(wanted, provider_id=scope.provider_id, region=scope.region)
     async with db.reader() as s:
-        rows, total = await repository.search_offerings(
-            s, scoped, include_hidden=scope.include_hidden, fields=list(OfferingOut.model_fields),
-            after=(after.start, after.id) if after else None, limit=limit)
-    page = paginate(rows, limit, _position)
-    return SearchResult(page.items, page.next, total)
-
-
-def _position(row: Any) -> OfferingPosition:
-    return OfferingPosition(start=row["next_start"], id=row["id"])
+        found = await search_index.search(
+            s, scoped, query_words(wanted.text), include_hidden=scope.include_hidden,
+            after=(after.tier, after.key) if after else None, limit=limit)
+        page = found.rows[:limit]
+        rows = await repository.offering_rows(s, [oid for _, _, oid in page],
+                                              list(OfferingOut.model_fields))
+    more = len(found.rows) > limit and page
+    nxt = OfferingPosition(tier=page[-1][0], key=page[-1][1]) if more else None
+    return SearchResult(rows, nxt, found.total, found.exact)
