@@ -93,8 +93,8 @@ async def index(s: AsyncSession, offerings: Sequence[Offering]) -> None:
     if not offerings:
         return
     ids = [o.id for o in offerings]
-    kept = dict((await s.execute(select(S.offering_id, S.seq).where(S.offering_id.in_(ids))))
-                .tuples().all())
+    got = await s.execute(select(S.offering_id, S.seq).where(S.offering_id.in_(ids)))
+    kept: dict[str, int] = {oid: seq for oid, seq in got.all()}
     if kept:
         await s.execute(delete(S).where(S.offering_id.in_(list(kept))))
     fresh = iter(await next_seqs(s, len(ids) - len(kept)))
@@ -217,7 +217,7 @@ async def search(s: AsyncSession, f: OfferingSearch, words: Sequence[str], *,
         if after is not None and tier == after[0]:
             q = q.where(order > after[1])
         got = await s.execute(q.order_by(order).limit(limit + 1 - len(rows)))
-        rows += [(tier, int(key), oid) for key, oid in got.tuples().all()]
+        rows += [(tier, int(key), oid) for key, oid in got.all()]
         if len(rows) > limit:
             break
     if after is None and len(rows) <= limit:

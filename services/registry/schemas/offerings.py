@@ -77,6 +77,32 @@ class OfferingIn(BaseModel):
         return v
 
 
+MAX_IMPORT_ROWS = 500
+
+
+class OfferingImportIn(BaseModel):
+    """Many offerings of one provider, published together or not at all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[OfferingIn] = Field(min_length=1, max_length=MAX_IMPORT_ROWS,
+                                    description=f"1 to {MAX_IMPORT_ROWS} offerings")
+
+
+class ImportedRow(BaseModel):
+    index: int = Field(description="the row's position in `items`")
+    id: str = Field(description="the published offering")
+    region: str
+    next_start: date
+
+
+class OfferingImportOut(BaseModel):
+    """The report of an import: one row per item, in the order of the request."""
+
+    created: int
+    items: list[ImportedRow]
+
+
 class OfferingOut(BaseModel):
     """An offering as the API shows it; the one list of its public fields (the search selects
     these columns, the events take theirs from it)."""

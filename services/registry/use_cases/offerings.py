@@ -38,31 +38,56 @@ def event_of(cls: type[events.OfferingEvent], o: Offering) -> events.OfferingEve
     return cls.model_validate(offering_out(o).model_dump(mode="json") | {"offering_id": o.id})
 
 
-def _set_from(o: Offering, body: OfferingIn) -> None:
+def set_from(o: Offering, body: OfferingIn) -> None:
     values = body.model_dump(include=set(CHANGEABLE))
     values["municipalities"] = sorted(set(body.municipalities))
     for name, value in values.items():
         setattr(o, name, value)
 
 
-async def _validate(s: AsyncSession, body: OfferingIn) -> None:
+@dataclass(frozen=True)
+class Known:
+    """What validation looks up: regions, service types and municipalities' regions."""
+
+    regions: frozenset[str]
+    service_types: frozenset[str]
+    region_of: dict[str, str]
+
+
+async def known(s: AsyncSession, bodies: list[OfferingIn]) -> Known:
+    codes = sorted({c for b in bodies for c in b.municipalities})
+    return Known(regions=frozenset(r.code for r in await repository.regions(s)),
+                 service_types=frozenset(t.code for t in await repository.service_types(s)),
+                 region_of=await repository.municipality_regions(s, codes))
+
+
+def refusals(body: OfferingIn, k: Known, at: str = "") -> list[FieldError]:
+    """What is wrong with ``body`` beyond its shape (field names prefixed with ``at``)."""
     errors: list[FieldError] = []
-    if await repository.region(s, body.region) is None:
-        errors.append(FieldError(field="region", message=f"unknown region '{body.region}'"))
-    if await repository.service_type(s, body.service_type) is None:
-        errors.append(FieldError(field="service_type",
+    if body.region not in k.regions:
+        errors.append(FieldError(field=f"{at}region", message=f"unknown region '{body.region}'"))
+    if body.service_type not in k.service_types:
+        errors.append(FieldError(field=f"{at}service_type",
                                  message=f"unknown service type '{body.service_type}'"))
-    regions_of = await repository.municipality_regions(s, body.municipalities)
     for i, code in enumerate(body.municipalities):
-        if code not in regions_of:
-            errors.append(FieldError(field=f"municipalities.{i}",
+        if code not in k.region_of:
+            errors.append(FieldError(field=f"{at}municipalities.{i}",
                                      message=f"unknown municipality code '{code}'"))
-        elif regions_of[code] != body.region:
+        elif k.region_of[code] != body.region:
             errors.append(FieldError(
-                field=f"municipalities.{i}",
+                field=f"{at}municipalities.{i}",
                 message=f"municipality '{code}' is not in region '{body.region}'"))
+    return errors
+
+
+def refuse(errors: list[FieldError]) -> None:
     if errors:
-        raise Unprocessable("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+        raise Unprocessable("; ".join(f"{e.field}: {e.message}" for e in errors[:20]),
+                            errors=errors)
+
+
+async def _validate(s: AsyncSession, body: OfferingIn) -> None:
+    refuse(refusals(body, await known(s, [body])))
 
 
 async def publish(db: Database, body: OfferingIn, *, principal: Principal,
@@ -81,7 +106,7 @@ async def publish(db: Database, body: OfferingIn, *, principal: Principal,
         o = Offering(id=str(uuid7()), provider_id=provider_id, region_code=body.region,
                      provider_name=p.legal_name, status=PUBLISHED, visible=True,
                      created_at=at, updated_at=at, version=1)
-        _set_from(o, body)
+        set_from(o, body)
         s.add(o)
         await s.flush()
         await repository.replace_offering_facets(s, o)
@@ -112,7 +137,7 @@ async def update(db: Database, offering_id: str, body: OfferingIn, *, principal:
             raise Unprocessable.field("region", "an offering cannot move to another region; "
                                       "withdraw it and publish a new one there")
         await _validate(s, body)
-        _set_from(o, body)
+        set_from(o, body)
         o.updated_at = now()
         o.version += 1
         await s.flush()
