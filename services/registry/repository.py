@@ -195,10 +195,10 @@ async def offering_rows(s: AsyncSession, ids: Sequence[str], fields: Sequence[st
 
 
 async def add_offerings(s: AsyncSession, offerings: Sequence[Offering]) -> None:
-    """Insert new offerings with their facet and search rows (a bulk import: a few statements
-    for the lot)."""
-    s.add_all(offerings)
-    await s.flush()
+    """Insert new offerings (not added to the session) with their facet and search rows: a few
+    statements for the lot."""
+    columns = [c.key for c in Offering.__table__.columns]
+    await s.execute(insert(Offering), [{c: getattr(o, c) for c in columns} for o in offerings])
     facets_m = [{"offering_id": o.id, "municipality_code": m}
                 for o in offerings for m in o.municipalities]
     facets_l = [{"offering_id": o.id, "language": lang}

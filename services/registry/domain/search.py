@@ -27,13 +27,28 @@ SEQ_MASK = (1 << SEQ_BITS) - 1
 TITLE_TIER, OTHER_TIER = 0, 1
 
 
+class _Folding(dict[int, str | None]):
+    """``str.translate`` table, filled as characters are first seen: white space becomes a
+    space, combining marks and control or format characters go."""
+
+    def __missing__(self, code: int) -> str | None:
+        ch = chr(code)
+        if ch.isspace():
+            out: str | None = " "
+        elif unicodedata.combining(ch) or unicodedata.category(ch)[0] == "C":
+            out = None
+        else:
+            out = ch
+        self[code] = out
+        return out
+
+
+_FOLDING = _Folding()
+
+
 def fold(text: str) -> str:
     """Case folded, without accents, controls or repeated white space."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    kept = "".join(" " if ch.isspace() else ch for ch in decomposed
-                   if ch.isspace() or not (unicodedata.combining(ch)
-                                           or unicodedata.category(ch)[0] == "C"))
-    return " ".join(kept.split())
+    return " ".join(unicodedata.normalize("NFKD", text.casefold()).translate(_FOLDING).split())
 
 
 @dataclass(frozen=True)
