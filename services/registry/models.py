@@ -183,6 +183,17 @@ class SearchEntry(Base):
     text: Mapped[str] = mapped_column(Text)
 
 
+class SearchPlace(Base):
+    """Where a search row's offering is delivered, in the search's order: a municipality's
+    offerings are walked by ``(municipality_code, key)`` and counted from here."""
+
+    __tablename__ = "offering_search_place"
+
+    municipality_code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    key: Mapped[int] = mapped_column(
+        ForeignKey("offering_search.key", ondelete="CASCADE"), primary_key=True)
+
+
 class ApiKey(Base):
     __tablename__ = "api_key"
 

@@ -11,7 +11,7 @@ order; PostgreSQL: pg_trgm GIN indexes, which answer ``LIKE '%word%'``). Countin
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -47,13 +47,14 @@ from services.registry.models import (
     Municipality,
     Offering,
     OfferingLanguage,
-    OfferingMunicipality,
     SearchEntry,
+    SearchPlace,
 )
 from services.registry.schemas import OfferingSearch
 
-COUNT_LIMIT = 1000
+COUNT_LIMIT = 200
 S = SearchEntry
+P = SearchPlace
 fts = table("offering_fts", column("rowid", BigInteger))
 
 
@@ -96,18 +97,25 @@ async def index(s: AsyncSession, offerings: Sequence[Offering]) -> None:
     got = await s.execute(select(S.offering_id, S.seq).where(S.offering_id.in_(ids)))
     kept: dict[str, int] = {oid: seq for oid, seq in got.all()}
     if kept:
+        old = select(S.key).where(S.offering_id.in_(list(kept))).scalar_subquery()
+        await s.execute(delete(P).where(P.key.in_(old)))
         await s.execute(delete(S).where(S.offering_id.in_(list(kept))))
     fresh = iter(await next_seqs(s, len(ids) - len(kept)))
     places = await place_names_of(s, [c for o in offerings for c in o.municipalities])
     rows = []
+    where: list[dict[str, Any]] = []
     for o in offerings:
         seq = kept.get(o.id) or next(fresh)
         st = text_of(o, places)
-        rows.append({"key": order_key(o.next_start, seq), "seq": seq, "offering_id": o.id,
+        key = order_key(o.next_start, seq)
+        where += [{"municipality_code": c, "key": key} for c in sorted(set(o.municipalities))]
+        rows.append({"key": key, "seq": seq, "offering_id": o.id,
                      "provider_id": o.provider_id, "region_code": o.region_code,
                      "service_type": o.service_type, "remote": o.remote, "visible": o.visible,
                      "title": st.title, "text": st.text})
     await s.execute(insert(S), rows)
+    if where:
+        await s.execute(insert(P), where)
 
 
 async def set_visible(s: AsyncSession, offering_id: str, visible: bool) -> None:
@@ -154,8 +162,7 @@ def _filters(f: OfferingSearch, include_hidden: bool) -> list[ColumnElement[bool
     if f.remote is not None:
         cond.append(S.remote == literal(f.remote))
     if f.municipality:
-        cond.append(exists().where(OfferingMunicipality.offering_id == S.offering_id,
-                                   OfferingMunicipality.municipality_code == f.municipality))
+        cond.append(exists().where(P.key == S.key, P.municipality_code == f.municipality))
     if f.language:
         cond.append(exists().where(OfferingLanguage.offering_id == S.offering_id,
                                    OfferingLanguage.language == f.language))
@@ -165,16 +172,25 @@ def _filters(f: OfferingSearch, include_hidden: bool) -> list[ColumnElement[bool
 class _Plan:
     """The statements of one search: per tier, and for counting."""
 
-    def __init__(self, s: AsyncSession, words: Sequence[str], cond: list[ColumnElement[bool]]
-                 ) -> None:
+    def __init__(self, s: AsyncSession, words: Sequence[str], f: OfferingSearch,
+                 include_hidden: bool) -> None:
         self.words = list(words)
-        self.cond = cond
         self.long = [w for w in words if len(w) >= INDEXED_WORD]
         self.fts = _sqlite(s) and bool(self.long)
+        # Without the text index, a municipality's rows are walked in order (a municipality
+        # holds few offerings of the register); else they are looked up per match.
+        self.place = f.municipality if not self.fts else None
+        self.cond = _filters(replace(f, municipality=None) if self.place else f, include_hidden)
+
+    def _plain(self) -> tuple[Any, Any]:
+        if self.place:
+            return (select(S.key, S.offering_id).select_from(P).join(S, S.key == P.key)
+                    .where(P.municipality_code == self.place), P.key)
+        return select(S.key, S.offering_id), S.key
 
     def _base(self, column_filter: str | None) -> tuple[Any, Any]:
         if not self.fts:
-            return select(S.key, S.offering_id), S.key
+            return self._plain()
         expr = " AND ".join(
             f"{{{column_filter}}} : {_phrase(w)}" if column_filter else _phrase(w)
             for w in self.long)
@@ -188,7 +204,8 @@ class _Plan:
 
     def tier(self, tier: int) -> tuple[Any, Any]:
         if not self.words:
-            return select(S.key, S.offering_id).where(*self.cond), S.key
+            q, order = self._plain()
+            return q.where(*self.cond), order
         if tier == TITLE_TIER:
             q, order = self._base("title")
             return q.where(*self.cond, *self._words_in(S.title, indexed=self.fts)), order
@@ -198,10 +215,8 @@ class _Plan:
                        not_(in_title)), order
 
     def matching(self) -> Any:
-        """Every match (in the order of the index that finds them: SQLite then walks the
-        text index first, as for a page, instead of probing it once per row)."""
-        if not self.words:
-            return select(S.key).where(*self.cond)
+        """Every match, in the order of the index that finds them (so that SQLite walks the
+        text index, as for a page, instead of probing it once per row of the table)."""
         q, order = self._base("text")
         return q.where(*self.cond, *self._words_in(S.text, indexed=self.fts)).order_by(order)
 
@@ -210,7 +225,7 @@ async def search(s: AsyncSession, f: OfferingSearch, words: Sequence[str], *,
                  include_hidden: bool, after: tuple[int, int] | None, limit: int) -> Found:
     """``limit + 1`` matches after the position ``after`` (tier, key), title matches first,
     then by key; and the number of matches, exact up to :data:`COUNT_LIMIT`."""
-    plan = _Plan(s, words, _filters(f, include_hidden))
+    plan = _Plan(s, words, f, include_hidden)
     rows: list[tuple[int, int, str]] = []
     for tier in (TITLE_TIER, OTHER_TIER) if words else (TITLE_TIER,):
         if after is not None and tier < after[0]:

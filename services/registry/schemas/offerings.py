@@ -146,7 +146,7 @@ class OfferingSearch:
 class OfferingPage(BaseModel):
     items: list[OfferingOut]
     next_cursor: str | None = None
-    total: int = Field(description="the number of matches, counted up to 1,000: when "
+    total: int = Field(description="the number of matches, counted up to 200: when "
                        "`total_exact` is false there are more than `total`")
     total_exact: bool = Field(description="false: more than `total` matches")
 

@@ -79,6 +79,15 @@ def upgrade() -> None:
                               unique=False)
         batch_op.create_index('ix_offering_search_provider', ['provider_id', 'visible', 'key'],
                               unique=False)
+    op.create_table(
+        'offering_search_place',
+        sa.Column('municipality_code', sa.String(length=3), nullable=False),
+        sa.Column('key', sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(['key'], ['offering_search.key'], ondelete='CASCADE',
+                                name=op.f('fk_offering_search_place_key_offering_search')),
+        sa.PrimaryKeyConstraint('municipality_code', 'key',
+                                name=op.f('pk_offering_search_place')),
+    )
     if postgres:
         op.execute("CREATE SEQUENCE offering_search_seq")
         where = conn.scalar(sa.text(
@@ -112,6 +121,7 @@ def _fill(conn: sa.Connection, postgres: bool) -> None:
         "key", "seq", "offering_id", "provider_id", "region_code", "service_type", "remote",
         "visible", "title", "text")))
     batch = []
+    places_of: list[dict[str, object]] = []
     for seq, r in enumerate(rows, start=1):
         title, description = _loads(r.title) or {}, _loads(r.description) or {}
         places: list[str] = []
@@ -122,13 +132,20 @@ def _fill(conn: sa.Connection, postgres: bool) -> None:
                                *places]))
         start = (date.fromisoformat(r.next_start) if isinstance(r.next_start, str)
                  else r.next_start)
-        batch.append({"key": (start.toordinal() << SEQ_BITS) | seq, "seq": seq,
+        key = (start.toordinal() << SEQ_BITS) | seq
+        places_of += [{"municipality_code": code, "key": key}
+                      for code in sorted(set(_loads(r.municipalities) or []))]
+        batch.append({"key": key, "seq": seq,
                       "offering_id": r.id, "provider_id": r.provider_id,
                       "region_code": r.region_code, "service_type": r.service_type,
                       "remote": bool(r.remote), "visible": bool(r.visible), "title": titles,
                       "text": f"{titles} {rest}".strip()})
     if batch:
         conn.execute(sa.insert(search), batch)
+    if places_of:
+        place = sa.table("offering_search_place", sa.column("municipality_code"),
+                         sa.column("key"))
+        conn.execute(sa.insert(place), places_of)
     if postgres and batch:
         conn.execute(sa.text(f"SELECT setval('offering_search_seq', {len(batch)})"))
 
@@ -140,6 +157,7 @@ def downgrade() -> None:
                                       server_default=''))
     op.execute("UPDATE offering SET search_text = (SELECT s.text FROM offering_search s "
                "WHERE s.offering_id = offering.id)")
+    op.drop_table('offering_search_place')
     if conn.dialect.name == "postgresql":
         op.drop_table('offering_search')
         op.execute("DROP SEQUENCE offering_search_seq")
