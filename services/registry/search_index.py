@@ -215,10 +215,11 @@ class _Plan:
                        not_(in_title)), order
 
     def matching(self) -> Any:
-        """Every match, in the order of the index that finds them (so that SQLite walks the
-        text index, as for a page, instead of probing it once per row of the table)."""
+        """Every match; with the FTS5 table in its rowid order (so that SQLite walks the text
+        index, as for a page, instead of probing it once per row of the table)."""
         q, order = self._base("text")
-        return q.where(*self.cond, *self._words_in(S.text, indexed=self.fts)).order_by(order)
+        q = q.where(*self.cond, *self._words_in(S.text, indexed=self.fts))
+        return q.order_by(order) if self.fts else q
 
 
 async def search(s: AsyncSession, f: OfferingSearch, words: Sequence[str], *,
