@@ -151,16 +151,24 @@ def _phrase(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
-def _filters(f: OfferingSearch, include_hidden: bool) -> list[ColumnElement[bool]]:
-    cond: list[ColumnElement[bool]] = [] if include_hidden else [S.visible == true()]
+def _filters(f: OfferingSearch, include_hidden: bool, *, by_index: bool = True
+             ) -> list[ColumnElement[bool]]:
+    """The conditions on the search row; ``by_index=False`` writes them so that SQLite cannot
+    answer them from an index of the search table (``coalesce(c, c)``), which leaves it only
+    the order of the table that drives the query."""
+
+    def c(col: Any) -> Any:
+        return col if by_index else func.coalesce(col, col)
+
+    cond: list[ColumnElement[bool]] = [] if include_hidden else [c(S.visible) == true()]
     if f.provider_id:
-        cond.append(S.provider_id == f.provider_id)
+        cond.append(c(S.provider_id) == f.provider_id)
     if f.region:
-        cond.append(S.region_code == f.region)
+        cond.append(c(S.region_code) == f.region)
     if f.service_type:
-        cond.append(S.service_type == f.service_type)
+        cond.append(c(S.service_type) == f.service_type)
     if f.remote is not None:
-        cond.append(S.remote == literal(f.remote))
+        cond.append(c(S.remote) == literal(f.remote))
     if f.municipality:
         cond.append(exists().where(P.key == S.key, P.municipality_code == f.municipality))
     if f.language:
@@ -180,7 +188,9 @@ class _Plan:
         # Without the text index, a municipality's rows are walked in order (a municipality
         # holds few offerings of the register); else they are looked up per match.
         self.place = f.municipality if not self.fts else None
-        self.cond = _filters(replace(f, municipality=None) if self.place else f, include_hidden)
+        self.cond = (_filters(replace(f, municipality=None), include_hidden,
+                              by_index=not _sqlite(s)) if self.place
+                     else _filters(f, include_hidden))
 
     def _plain(self) -> tuple[Any, Any]:
         if self.place:
