@@ -6,10 +6,12 @@ across the three demo regions; publishes the first offerings one by one (``offer
 as ``POST /offerings``) and the rest through the bulk import (``offering_imports``, as
 ``POST /offerings/imports``, 500 per request), timing both: the import's speed per offering as
 a ratio to one-by-one. Then withdraws every 25th offering and suspends every tenth provider (so
-that their offerings must disappear from the search). Starts the registry as a uvicorn process
-(uvloop, httptools) with its own nats-server, waits until the outbox relay has published every
-seeding event, and drives each query shape from a separate load-generator process on
-127.0.0.1: one client for latency, then several for throughput. Goal: one-client p95 <= 20 ms
+that their offerings must disappear from the search). Starts one registry per size as a uvicorn
+process (uvloop, httptools) with its own nats-server, waits until the outbox relays have
+published every seeding event, and drives each query shape on every size back to back (the
+order alternating between shapes, so that the sizes share the load of a shared machine) from a
+separate load-generator process on 127.0.0.1: one client for latency, then several for
+throughput. Goal: one-client p95 <= 20 ms
 at 20,000 for every shape, and p95 at 20,000 <= 1.5 x p95 at 2,000.
 
     .venv/bin/python bench/registry_search.py [--sizes 2000,20000,50000] [--seconds 4]
@@ -211,35 +213,56 @@ async def _drained(url: str, schema: str | None, timeout: float = 600.0) -> None
         await db.dispose()
 
 
-def run_backend(backend: str, size: int, url: str, schema: str | None,
-                args: argparse.Namespace, tmp: Path, nats_url: str) -> dict[str, Any]:
-    seeded = asyncio.run(_prepare(url, schema, size, args.one_by_one))
-    own = seeded.providers[1][0]  # approved, none of its offerings withdrawn
-    env = {"REGISTRY_DATABASE_URL": url, "NATS_URL": nats_url, "REGISTRY_LOG_LEVEL": "WARNING",
-           "SETELI_PRINCIPAL_SECRET": DEV_PRINCIPAL_SECRET}
-    if schema:
-        env["REGISTRY_DATABASE_SCHEMA"] = schema
-    proc = Proc("services.registry.main:app", env, tmp / f"registry-{backend}-{size}.log",
-                workers=args.workers)
-    staff = {"X-Seteli-Principal": encode(
-        Principal(sub="bench-staff", role=Role.provider, provider_id=own),
-        DEV_PRINCIPAL_SECRET, ttl_seconds=3600)}
-    results: dict[str, Any] = {"seeded": seeded, "shapes": {}}
+def run_backend(backend: str, targets: dict[int, tuple[str, str | None]],
+                args: argparse.Namespace, tmp: Path, nats_url: str
+                ) -> dict[int, dict[str, Any]]:
+    """Seed one database per size, start one registry per size, and measure each query shape
+    on every size back to back (alternating the order), so that the sizes are compared under
+    the same load of the shared machine."""
+    sizes = list(targets)
+    results: dict[int, dict[str, Any]] = {}
+    procs: dict[int, Proc] = {}
+    own: dict[int, str] = {}
+    for size, (url, schema) in targets.items():
+        seeded = asyncio.run(_prepare(url, schema, size, args.one_by_one))
+        own[size] = seeded.providers[1][0]  # approved, none of its offerings withdrawn
+        results[size] = {"seeded": seeded, "shapes": {}}
+        env = {"REGISTRY_DATABASE_URL": url, "NATS_URL": nats_url,
+               "REGISTRY_LOG_LEVEL": "WARNING", "SETELI_PRINCIPAL_SECRET": DEV_PRINCIPAL_SECRET}
+        if schema:
+            env["REGISTRY_DATABASE_SCHEMA"] = schema
+        procs[size] = Proc("services.registry.main:app", env,
+                           tmp / f"registry-{backend}-{size}.log", workers=args.workers)
     try:
-        proc.start()
-        asyncio.run(_drained(url, schema))
-        for name, params, as_staff in shapes(own):
-            target = f"{proc.url}/offerings?{urlencode(params)}"
-            headers = staff if as_staff else {}
-            got = httpx.get(target, headers=headers)
-            got.raise_for_status()
-            single = load(target, seconds=args.seconds / 2, concurrency=1, headers=headers)
-            loaded = load(target, seconds=args.seconds, concurrency=args.concurrency,
-                          headers=headers)
-            total = got.json()["total"], got.json()["total_exact"]
-            results["shapes"][name] = (total, single, loaded)
+        for size, proc in procs.items():
+            proc.start()
+            asyncio.run(_drained(*targets[size]))
+        for i, (name, _params, as_staff) in enumerate(shapes("")):
+            order = sizes if i % 2 == 0 else sizes[::-1]
+            got: dict[int, Any] = {}
+            for size in order:
+                params = dict(shapes(own[size])[i][1])
+                headers = {"X-Seteli-Principal": encode(
+                    Principal(sub="bench-staff", role=Role.provider, provider_id=own[size]),
+                    DEV_PRINCIPAL_SECRET, ttl_seconds=3600)} if as_staff else {}
+                target = f"{procs[size].url}/offerings?{urlencode(params)}"
+                first = httpx.get(target, headers=headers)
+                first.raise_for_status()
+                got[size] = [target, headers, (first.json()["total"],
+                                               first.json()["total_exact"])]
+            for size in order:
+                target, headers, _ = got[size]
+                got[size].append(load(target, seconds=args.seconds / 2, concurrency=1,
+                                      headers=headers))
+            for size in order:
+                target, headers, _, _ = got[size]
+                got[size].append(load(target, seconds=args.seconds,
+                                      concurrency=args.concurrency, headers=headers))
+            for size in sizes:
+                results[size]["shapes"][name] = tuple(got[size][2:])
     finally:
-        proc.stop()
+        for proc in procs.values():
+            proc.stop()
     return results
 
 
@@ -264,18 +287,19 @@ def main() -> None:
         nats = NatsServer(tmp / "nats")
         nats.start()
         try:
-            for size in sizes:
-                runs[(size, "SQLite")] = run_backend(
-                    "sqlite", size, f"sqlite+aiosqlite:///{tmp / f'registry-{size}.db'}", None,
-                    args, tmp, nats.url)
-                if args.postgres:
-                    schema = f"bench_{uuid.uuid4().hex[:8]}"
-                    url = normalise_url(args.postgres)
-                    try:
-                        runs[(size, "PostgreSQL")] = run_backend(
-                            "postgres", size, url, schema, args, tmp, nats.url)
-                    finally:
-                        asyncio.run(_drop(url, schema))
+            lite = {size: (f"sqlite+aiosqlite:///{tmp / f'registry-{size}.db'}", None)
+                    for size in sizes}
+            for size, res in run_backend("sqlite", lite, args, tmp, nats.url).items():
+                runs[(size, "SQLite")] = res
+            if args.postgres:
+                url = normalise_url(args.postgres)
+                pg = {size: (url, f"bench_{uuid.uuid4().hex[:8]}") for size in sizes}
+                try:
+                    for size, res in run_backend("postgres", pg, args, tmp, nats.url).items():
+                        runs[(size, "PostgreSQL")] = res
+                finally:
+                    for _url, schema in pg.values():
+                        asyncio.run(_drop(url, str(schema)))
         finally:
             nats.stop()
     report(runs, sizes, args, load_before, os.getloadavg())
