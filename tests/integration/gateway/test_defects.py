@@ -188,3 +188,20 @@ async def test_every_timestamp_the_api_returns_has_an_offset(gateway: Gateway) -
     assert r.status_code == 200 and r.json()["items"]
     for entry in r.json()["items"]:
         assert datetime.fromisoformat(entry["at"]).utcoffset() is not None, entry["at"]
+
+
+async def test_a_municipality_is_found_by_its_swedish_name_too(gateway: Gateway) -> None:
+    pid = await approved_provider(gateway, 706)
+    body = offering_body(description={"fi": "Valmennusta Tampereella, ryhmässä ja yksin."})
+    r = await gateway.client.post("/api/v1/offerings", json=body,
+                                  headers=await gateway.staff(pid))
+    assert r.status_code == 201, r.text
+
+    async def found(q: str) -> set[str]:
+        r = await gateway.client.get("/api/v1/offerings", params={"q": q, "limit": 200})
+        return {o["id"] for o in r.json()["items"]}
+
+    tampere = await found("Tampere")
+    assert r.json()["id"] in tampere
+    assert await found("Tammerfors") == tampere
+    assert await found("tammerfors valmennusta") == await found("tampere valmennusta")
