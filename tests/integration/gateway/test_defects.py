@@ -1,7 +1,8 @@
 """Hostile-client findings that must stay fixed, against one stack of real services: trailing
 slashes never redirect past the gateway, API keys cannot manage keys, request ids are
 accepted only when safe, every gateway route has a body limit, the docs page needs no CDN,
-OPTIONS and 405 name what is allowed, human text and numbers are strict."""
+OPTIONS and 405 name what is allowed, bodies that are not JSON are 400/415, human text and
+numbers are strict, timestamps carry an offset, a municipality is found by its Swedish name."""
 
 from __future__ import annotations
 
