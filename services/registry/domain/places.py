@@ -122,3 +122,16 @@ SERVICE_TYPES: dict[str, tuple[dict[str, str], list[tuple[str, int]]]] = {
         [("start", 3000), ("completion", 7000)],
     ),
 }
+
+# A municipality's Swedish name → its Finnish name, for the free-text search (lower case).
+SWEDISH_PLACE_NAMES: dict[str, str] = {
+    sv.casefold(): fi for fi, sv, _ in MUNICIPALITIES.values() if sv
+}
+
+
+def finnish_place_names(text: str | None) -> str | None:
+    """``text`` with each word that is a municipality's Swedish name replaced by its Finnish
+    name, so that a search for Tammerfors finds what a search for Tampere finds."""
+    if not text:
+        return text
+    return " ".join(SWEDISH_PLACE_NAMES.get(word.casefold(), word) for word in text.split())

@@ -189,8 +189,11 @@ class SearchResult:
 
 async def search(db: Database, viewer: Principal | None, wanted: OfferingSearch, *,
                  visibility: str, after: OfferingPosition | None, limit: int) -> SearchResult:
+    from services.registry.domain.places import finnish_place_names
+
     scope = access.offering_scope(viewer, visibility=visibility,
                                   provider_id=wanted.provider_id, region=wanted.region)
+    wanted = replace(wanted, text=finnish_place_names(wanted.text))  # Tammerfors: Tampere
     scoped = replace(wanted, provider_id=scope.provider_id, region=scope.region)
     async with db.reader() as s:
         found = await search_index.search(

@@ -1,7 +1,8 @@
 """Hostile-client findings that must stay fixed, against one stack of real services: trailing
 slashes never redirect past the gateway, API keys cannot manage keys, request ids are
 accepted only when safe, every gateway route has a body limit, the docs page needs no CDN,
-OPTIONS and 405 name what is allowed, human text and numbers are strict."""
+OPTIONS and 405 name what is allowed, bodies that are not JSON are 400/415, human text and
+numbers are strict, timestamps carry an offset, a municipality is found by its Swedish name."""
 
 from __future__ import annotations
 
@@ -188,3 +189,20 @@ async def test_every_timestamp_the_api_returns_has_an_offset(gateway: Gateway) -
     assert r.status_code == 200 and r.json()["items"]
     for entry in r.json()["items"]:
         assert datetime.fromisoformat(entry["at"]).utcoffset() is not None, entry["at"]
+
+
+async def test_a_municipality_is_found_by_its_swedish_name_too(gateway: Gateway) -> None:
+    pid = await approved_provider(gateway, 706)
+    body = offering_body(description={"fi": "Valmennusta Tampereella, ryhmässä ja yksin."})
+    r = await gateway.client.post("/api/v1/offerings", json=body,
+                                  headers=await gateway.staff(pid))
+    assert r.status_code == 201, r.text
+
+    async def found(q: str) -> set[str]:
+        r = await gateway.client.get("/api/v1/offerings", params={"q": q, "limit": 200})
+        return {o["id"] for o in r.json()["items"]}
+
+    tampere = await found("Tampere")
+    assert r.json()["id"] in tampere
+    assert await found("Tammerfors") == tampere
+    assert await found("tammerfors valmennusta") == await found("tampere valmennusta")
