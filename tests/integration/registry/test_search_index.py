@@ -129,7 +129,7 @@ async def register(registry: Registry) -> tuple[Registry, Model]:
     return registry, m
 
 
-@settings(max_examples=20, deadline=None, database=None, derandomize=True,
+@settings(max_examples=15, deadline=None, database=None, derandomize=True,
           phases=[Phase.explicit, Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
