@@ -71,11 +71,14 @@ async def record(s: AsyncSession, envelope: Envelope) -> None:
     await s.execute(insert(applied).values(event_id=envelope.id))
 
 
-def watcher(db: Database, link: NatsLink) -> Consumer:
-    """A durable consumer of every voucher event, recording each application in ``db``."""
-    return Consumer(name="watcher-from-voucher", stream="VOUCHER",
-                    handlers=dict.fromkeys(event_types(VoucherServiceEvent), record),
-                    db=db, plumbing=watcher_plumbing, link=link, service="watcher", ack_wait=5)
+def watcher(db: Database, link: NatsLink, *, stream: str = "VOUCHER",
+            types: list[str] | None = None, batched: bool = False) -> Consumer:
+    """A durable, inbox-guarded consumer of ``stream`` (by default every voucher event),
+    recording each application in ``db``'s ``applied`` table."""
+    handled = types if types is not None else list(event_types(VoucherServiceEvent))
+    return Consumer(name=f"watcher-from-{stream.lower()}", stream=stream,
+                    handlers=dict.fromkeys(handled, record), db=db, plumbing=watcher_plumbing,
+                    link=link, service="watcher", ack_wait=5, batched=batched, batch=500)
 
 
 async def applications(db: Database) -> tuple[int, int]:

@@ -1,6 +1,7 @@
 """A 10,000-event burst into a 3-node JetStream cluster (R3 streams) while the node the
 producer is connected to is SIGKILLed: every event JetStream acknowledged is on the stream
-once and applied downstream once (0 missing, 0 applied twice)."""
+once and applied downstream once (0 missing, 0 applied twice), by an inbox-guarded durable
+consumer that applies each fetched batch in one transaction."""
 
 from __future__ import annotations
 
@@ -10,15 +11,19 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from contracts.registry import ProviderApplied
-from kit import metrics
 from kit.broker import NatsLink
 from kit.natsserver import NatsCluster
 from kit.orm import new_metadata
 from kit.outbox import OutboxRelay, add_events
 from kit.tables import plumbing_tables
-from tests import probe
-from tests.integration.scaleout.support import stream_state
-from tests.support import database_of, eventually, running, service_settings, sqlite_target
+from tests.integration.scaleout.support import (
+    applications,
+    stream_state,
+    watcher,
+    watcher_metadata,
+    watcher_plumbing,
+)
+from tests.support import database_of, eventually, sqlite_target
 
 EVENTS = 10_000
 BATCH = 1_000  # events per producing transaction
@@ -27,20 +32,16 @@ metadata = new_metadata()
 plumbing = plumbing_tables(metadata)
 
 
-def applied(consumer: str = probe.CONSUMER) -> float:
-    return metrics.EVENTS_APPLIED.labels("probe", consumer)._value.get()
-
-
 async def test_burst_while_a_node_is_killed(cluster: NatsCluster, tmp_path: Path) -> None:
-    consumer = probe.create_app(service_settings(
-        probe.Settings, sqlite_target(tmp_path, "probe"), cluster.url, stream_replicas=3))
-    applied_before = applied()
     async with database_of(metadata, sqlite_target(tmp_path, "producer")) as db, \
-            running(consumer):
+            database_of(watcher_metadata, sqlite_target(tmp_path, "consumer")) as wdb:
         link = NatsLink(cluster.url, name="burst", replicas=3)
         relay = OutboxRelay(db, plumbing, link, service="burst", batch=500, poll_seconds=0.1)
-        link.start()
-        relay.start()
+        consumer_link = NatsLink(cluster.url, name="burst-consumer", replicas=3)
+        consumer = watcher(wdb, consumer_link, stream="REGISTRY",
+                           types=[ProviderApplied.event_type()], batched=True)
+        for task in (link, relay, consumer_link, consumer):
+            task.start()
         try:
             await link.wait()
             killed = None
@@ -63,23 +64,25 @@ async def test_burst_while_a_node_is_killed(cluster: NatsCluster, tmp_path: Path
             async def all_acknowledged() -> bool:
                 return await relay.backlog() == 0
 
-            await eventually(all_acknowledged, timeout=60, what="every event acknowledged")
+            await eventually(all_acknowledged, timeout=90, what="every event acknowledged")
             async with db.reader() as s:
-                acked = await s.scalar(select(func.count()).select_from(plumbing.outbox).where(
-                    plumbing.outbox.c.published_at.is_not(None)))
-            assert acked == EVENTS
+                acked = set((await s.scalars(select(plumbing.outbox.c.event_id).where(
+                    plumbing.outbox.c.published_at.is_not(None)))).all())
+            assert len(acked) == EVENTS
 
             async def all_applied() -> bool:
-                return (await probe.counts(consumer.state.runtime.db))["recorded"] >= EVENTS
+                return (await applications(wdb))[0] >= EVENTS
 
-            await eventually(all_applied, timeout=120, interval=0.5,
-                             what="every event applied downstream")
-            counts = await probe.counts(consumer.state.runtime.db)
-            assert counts["recorded"] == counts["inbox"] == EVENTS  # 0 missing
-            assert applied() - applied_before == EVENTS  # 0 applied twice
-            assert counts["dead"] == 0
+            await eventually(all_applied, timeout=90, what="every event applied downstream")
+            assert await applications(wdb) == (EVENTS, EVENTS)  # 0 missing, 0 applied twice
+            async with wdb.reader() as s:
+                dead = await s.scalar(select(func.count()).select_from(
+                    watcher_plumbing.dead_letter))
+            assert dead == 0
             messages, _leader, _ = await stream_state(cluster.url, "REGISTRY")
             assert messages == EVENTS  # a publish retried over the failover is kept once
         finally:
+            await consumer.stop()
             await relay.stop()
+            await consumer_link.close()
             await link.close()
