@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 
 class AccountKind(StrEnum):
@@ -77,7 +78,7 @@ class AccountRef:
     funder: str
     owner: str = ""  # budget, voucher or "budget/provider" id; empty for funder and clearing
 
-    @property
+    @cached_property  # asked for many times per transfer (bulk issuance: 10 000s)
     def id(self) -> str:
         return f"{self.kind.value}:{self.region}:{self.funder}:{self.owner}"
 
