@@ -54,3 +54,10 @@ def test_a_ranking_is_read_only_from_its_expected_shape() -> None:
     assert ranked["o2"]["factors"] == [{"code": "rating"}] and ranked["o1"]["factors"] == []
     for other in (None, [], {"items": "x"}, {"detail": "not found"}):
         assert vouchers.ranking_of(other) is None
+
+
+def test_a_text_missing_in_the_page_language_is_marked_with_its_own() -> None:
+    text = environment("sv").globals["text"]
+    assert str(text({"fi": "Uraohjaus", "sv": None})) == '<span lang="fi">Uraohjaus</span>'
+    assert str(text({"fi": "Uraohjaus", "sv": "Karriär <ledning>"})) == \
+        "Karriär &lt;ledning&gt;"
