@@ -55,6 +55,10 @@ def test_a_ranking_is_read_only_from_its_expected_shape() -> None:
     ranked = vouchers.ranking_of(data)
     assert ranked is not None and list(ranked) == ["o2", "o1"]
     assert ranked["o2"]["factors"] == [{"code": "rating"}] and ranked["o1"]["factors"] == []
+    data["excluded"] = [{"offering_id": "o9", "reason": "full"}, {"offering_id": "o2"}]
+    ranked = vouchers.ranking_of(data)
+    assert ranked is not None and list(ranked) == ["o2", "o1", "o9"]
+    assert ranked["o9"] == {"factors": [], "excluded": "full"}
     for other in (None, [], {"items": "x"}, {"detail": "not found"}):
         assert vouchers.ranking_of(other) is None
 
