@@ -113,8 +113,9 @@ async def recommendations(ctx: Ctx, voucher_id: str) -> dict[str, dict[str, Any]
 
 
 def ranking_of(data: Any) -> dict[str, dict[str, Any]] | None:
-    """``{items: [{offering_id, factors: [...]}, ...]}`` → the factors by offering id, in rank
-    order; None for anything else."""
+    """``{items: [{offering_id, factors: [...]}, ...], excluded: [{offering_id, reason}]}`` →
+    the factors by offering id in rank order, then the excluded with their reason; None for
+    anything else."""
     items = data.get("items") if isinstance(data, dict) else None
     if not isinstance(items, list):
         return None
@@ -125,6 +126,12 @@ def ranking_of(data: Any) -> dict[str, dict[str, Any]] | None:
             ranked[item["offering_id"]] = {
                 "factors": [f for f in factors if isinstance(f, dict)]
                 if isinstance(factors, list) else []}
+    excluded = data.get("excluded") if isinstance(data, dict) else None
+    for item in excluded if isinstance(excluded, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("offering_id"), str) \
+                and item["offering_id"] not in ranked and ranked:
+            ranked[item["offering_id"]] = {"factors": [],
+                                           "excluded": str(item.get("reason") or "")}
     return ranked
 
 

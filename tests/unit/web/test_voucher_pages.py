@@ -3,10 +3,13 @@ pages in every language, budget usage sums, and reading the matching service's r
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from gateway.web import i18n
 from gateway.web.app import environment
+from gateway.web.reference import Names
 from gateway.web.routes import money, vouchers
 from services.voucher.domain.lifecycle import VoucherState
 from services.voucher.domain.reasons import ClaimRejection
@@ -52,5 +55,43 @@ def test_a_ranking_is_read_only_from_its_expected_shape() -> None:
     ranked = vouchers.ranking_of(data)
     assert ranked is not None and list(ranked) == ["o2", "o1"]
     assert ranked["o2"]["factors"] == [{"code": "rating"}] and ranked["o1"]["factors"] == []
+    data["excluded"] = [{"offering_id": "o9", "reason": "full"}, {"offering_id": "o2"}]
+    ranked = vouchers.ranking_of(data)
+    assert ranked is not None and list(ranked) == ["o2", "o1", "o9"]
+    assert ranked["o9"] == {"factors": [], "excluded": "full"}
     for other in (None, [], {"items": "x"}, {"detail": "not found"}):
         assert vouchers.ranking_of(other) is None
+
+
+def test_a_text_missing_in_the_page_language_is_marked_with_its_own() -> None:
+    text = environment("sv").globals["text"]
+    assert str(text({"fi": "Uraohjaus", "sv": None})) == '<span lang="fi">Uraohjaus</span>'
+    assert str(text({"fi": "Uraohjaus", "sv": "Karriär <ledning>"})) == \
+        "Karriär &lt;ledning&gt;"
+
+
+def test_the_ranking_factors_are_named_with_their_points() -> None:
+    env = environment("fi")
+    words = env.get_template("words.html").module
+    for name in ("outcome", "rating", "distance", "language", "co_payment", "next_start"):
+        assert 'lang="en"' not in str(words.factor(name)), name  # type: ignore[attr-defined]
+    assert 'lang="en"' in str(words.factor("something_new"))  # type: ignore[attr-defined]
+    offering = {"id": "o1", "provider_id": "p1", "provider_name": "Polku Oy",
+                "title": {"fi": "Uraohjaus"}, "unit_price_cents": 60_000, "languages": ["fi"],
+                "municipalities": [], "remote": True, "next_start": "2026-12-01",
+                "capacity": 3, "updated_at": "2026-11-29T10:00:00Z"}
+    ctx = SimpleNamespace(csrf_token="t", url=lambda path, **_: path, switch_links=lambda: [],
+                          request=SimpleNamespace(url=SimpleNamespace(path="/vouchers/v/c")))
+    html = env.get_template("vouchers/compare.html").render(
+        ctx=ctx, lang="fi", principal=None, status=200, total=1, current=None,
+        v={"id": "v", "state": "issued", "offering_id": None, "value_cents": 50_000,
+           "service_type": "career-guidance"},
+        items=[offering], cursor=None, next_cursor=None, can_choose=True,
+        form=SimpleNamespace(values={"idempotency_key": "k"}, ok=True, errors={}, general=[]),
+        names=Names([], [], "fi"), ranking=vouchers.ranking_of({"items": [
+            {"offering_id": "o1", "factors": [{"name": "outcome", "contribution": 12},
+                                              {"name": "co_payment", "contribution": -5}]}]}))
+    assert "Aiempien asiakkaiden tulokset (työ tai opinnot): +12 pistettä" in html
+    assert "Omavastuusi: -5 pistettä" in html
+    assert 'id="no-ranking"' not in html
+    assert "100,00\xa0€" in html  # the co-payment: price less the voucher's value
