@@ -13,7 +13,7 @@ TEST_POSTGRES_URL) PostgreSQL:
 Loopback only: its own nats-server, the services as uvicorn processes, load from another
 process. Bounded: a few minutes per backend.
 
-    .venv/bin/python bench/voucher.py [--seconds 8] [--vouchers 1000000]
+    .venv/bin/python bench/voucher.py [--seconds 8] [--vouchers 1000000] [--parts single,bulk]
 """
 
 from __future__ import annotations
@@ -74,20 +74,11 @@ def wait(probe: Any, what: str, timeout: float = 60) -> Any:
 
 def open_budget(voucher: str, start: date) -> str:
     def attempt() -> str | None:
-        r = httpx.post(
-            voucher + "/budgets",
-            headers=ADMIN,
-            timeout=30,
-            json={
-                "service_type": "job-search-coaching",
-                "period_start": start.isoformat(),
-                "period_end": (date.today() + timedelta(days=365)).isoformat(),
-                "funders": [
-                    {"funder": "region", "amount_cents": 60_000_000_000},
-                    {"funder": "837", "amount_cents": 40_000_000_000},
-                ],
-            },
-        )
+        r = httpx.post(voucher + "/budgets", headers=ADMIN, timeout=30, json={
+            "service_type": "job-search-coaching", "period_start": start.isoformat(),
+            "period_end": (date.today() + timedelta(days=365)).isoformat(),
+            "funders": [{"funder": "region", "amount_cents": 60_000_000_000},
+                        {"funder": "837", "amount_cents": 40_000_000_000}]})
         return str(r.json()["id"]) if r.status_code == 201 else None
 
     return str(wait(attempt, "the catalogue reaching the voucher service"))
@@ -99,69 +90,38 @@ def offering(registry: str, voucher: str, seed: int) -> str:
 
     body = provider_bodies(900 + seed)()
     pid = httpx.post(registry + "/providers", json=body, timeout=30).json()["id"]
-    httpx.post(
-        f"{registry}/providers/{pid}/accreditations/pirkanmaa/decisions",
-        timeout=30,
-        headers=REGISTRY_ADMIN,
-        json={
-            "decision": "approve",
-            "reason": "bench",
-            "valid_until": (date.today() + timedelta(days=300)).isoformat(),
-        },
-    )
+    httpx.post(f"{registry}/providers/{pid}/accreditations/pirkanmaa/decisions", timeout=30,
+               headers=REGISTRY_ADMIN, json={"decision": "approve", "reason": "bench",
+                                             "valid_until": (date.today() + timedelta(days=300))
+                                             .isoformat()})
     staff = auth(Principal(sub="bench-staff", role=Role.provider, provider_id=pid))
-    oid = httpx.post(
-        registry + "/offerings",
-        headers=staff,
-        timeout=30,
-        json={
-            "region": "pirkanmaa",
-            "service_type": "job-search-coaching",
-            "title": {"fi": "Valmennus"},
-            "description": {"fi": "Kuuden viikon valmennus."},
-            "municipalities": ["837"],
-            "remote": False,
-            "languages": ["fi"],
-            "unit_price_cents": 100_000,
-            "capacity": 9_999,
-            "next_start": (date.today() + timedelta(days=10)).isoformat(),
-            "duration_days": 30,
-        },
-    ).json()["id"]
+    oid = httpx.post(registry + "/offerings", headers=staff, timeout=30, json={
+        "region": "pirkanmaa", "service_type": "job-search-coaching",
+        "title": {"fi": "Valmennus"}, "description": {"fi": "Kuuden viikon valmennus."},
+        "municipalities": ["837"], "remote": False,
+        "languages": ["fi"], "unit_price_cents": 100_000, "capacity": 9_999,
+        "next_start": (date.today() + timedelta(days=10)).isoformat(),
+        "duration_days": 30}).json()["id"]
     return str(oid)
 
 
-def issuance_vs_bare(
-    voucher: str, bare: str, budget: str, seconds: float, concurrency: int
-) -> dict[str, Any]:
-    template = {
-        "budget_id": budget,
-        "value_cents": 1_000,
-        "holder": {"kind": "person", "henkilotunnus": HOLDER},
-    }
+def issuance_vs_bare(voucher: str, bare: str, budget: str, seconds: float,
+                     concurrency: int) -> dict[str, Any]:
+    template = {"budget_id": budget, "value_cents": 1_000,
+                "holder": {"kind": "person", "henkilotunnus": HOLDER}}
     rounds: dict[str, list[dict[str, Any]]] = {"bare": [], "issue": []}
     for _ in range(2):  # alternating rounds: both see the same machine
-        rounds["bare"].append(
-            load(bare + "/notes", seconds=seconds / 2, concurrency=concurrency, body="note")
-        )
-        rounds["issue"].append(
-            load(
-                voucher + "/vouchers",
-                seconds=seconds / 2,
-                concurrency=concurrency,
-                body="template",
-                template=template,
-                headers=ADMIN,
-            )
-        )
+        rounds["bare"].append(load(bare + "/notes", seconds=seconds / 2,
+                                   concurrency=concurrency, body="note"))
+        rounds["issue"].append(load(voucher + "/vouchers", seconds=seconds / 2,
+                                    concurrency=concurrency, body="template",
+                                    template=template, headers=ADMIN))
     out = {}
     for name, runs in rounds.items():
-        out[name] = {
-            "req_per_s": statistics.mean(r["req_per_s"] for r in runs),
-            "p50_ms": statistics.mean(r["p50_ms"] for r in runs),
-            "p99_ms": max(r["p99_ms"] for r in runs),
-            "errors": sum(r["errors"] for r in runs),
-        }
+        out[name] = {"req_per_s": statistics.mean(r["req_per_s"] for r in runs),
+                     "p50_ms": statistics.mean(r["p50_ms"] for r in runs),
+                     "p99_ms": max(r["p99_ms"] for r in runs),
+                     "errors": sum(r["errors"] for r in runs)}
     out["ratio"] = out["issue"]["req_per_s"] / out["bare"]["req_per_s"]
     return out
 
@@ -182,19 +142,13 @@ def bulk(voucher: str, budget: str, nats_url: str, rows: int) -> dict[str, float
     subject = "seteli.voucher.v1.voucher.issued"
     before = asyncio.run(stream_count(nats_url, subject))
     started = time.perf_counter()
-    r = httpx.post(
-        f"{voucher}/vouchers/bulk-issuance?budget_id={budget}",
-        content="\n".join(lines).encode(),
-        timeout=300,
-        headers=ADMIN | {"content-type": "text/csv"},
-    )
+    r = httpx.post(f"{voucher}/vouchers/bulk-issuance?budget_id={budget}",
+                   content="\n".join(lines).encode(), timeout=300,
+                   headers=ADMIN | {"content-type": "text/csv"})
     answered = time.perf_counter() - started
     assert r.status_code == 201 and r.json()["issued"] == rows, r.text[:300]
-    wait(
-        lambda: asyncio.run(stream_count(nats_url, subject)) >= before + rows,
-        "every voucher.issued event in JetStream",
-        timeout=300,
-    )
+    wait(lambda: asyncio.run(stream_count(nats_url, subject)) >= before + rows,
+         "every voucher.issued event in JetStream", timeout=300)
     return {"answered_s": answered, "published_s": time.perf_counter() - started}
 
 
@@ -209,36 +163,25 @@ async def seed(target: tuple[str, str | None], budget: str, first: int, last: in
 
 async def _seed(db: Database, budget: str, first: int, last: int) -> None:
     if db.sqlite:
-        numbers = (
-            f"WITH RECURSIVE n(i) AS (SELECT {first} UNION ALL SELECT i + 1 FROM n "
-            f"WHERE i < {last}) "
-        )
+        numbers = (f"WITH RECURSIVE n(i) AS (SELECT {first} UNION ALL SELECT i + 1 FROM n "
+                   f"WHERE i < {last}) ")
         pad = "substr('000000000000' || i, -12, 12)"
         source = "FROM n"
     else:
         numbers = ""
         pad = "lpad(i::text, 12, '0')"
         source = f"FROM generate_series({first}, {last}) AS i"
-    sql = (
-        f"{numbers}INSERT INTO voucher (id, code, budget_id, region, service_type, "
-        "holder_kind, person_key, business_id, home_municipality, languages, remote_suits, "
-        "profile, value_cents, payment_scheme, valid_until, choice_deadline, state, "
-        "co_payment_cents, version, issued_at, issued_by) "
-        f"SELECT '00000000-0000-7000-8000-' || {pad}, 'SEED-' || {pad}, :budget, "
-        "'pirkanmaa', 'job-search-coaching', 'person', :key, NULL, '837', '[\"fi\"]', "
-        'true, \'{}\', 1000, \'[{"code": "start", "share_bp": 10000}]\', :until, '
-        f":until, 'issued', 0, 1, :now, 'bench' {source}"
-    )
+    sql = (f"{numbers}INSERT INTO voucher (id, code, budget_id, region, service_type, "
+           "holder_kind, person_key, business_id, home_municipality, languages, remote_suits, "
+           "profile, value_cents, payment_scheme, valid_until, choice_deadline, state, "
+           "co_payment_cents, version, issued_at, issued_by) "
+           f"SELECT '00000000-0000-7000-8000-' || {pad}, 'SEED-' || {pad}, :budget, "
+           "'pirkanmaa', 'job-search-coaching', 'person', :key, NULL, '837', '[\"fi\"]', "
+           "true, '{}', 1000, '[{\"code\": \"start\", \"share_bp\": 10000}]', :until, "
+           f":until, 'issued', 0, 1, :now, 'bench' {source}")
     async with db.session() as s:
-        await s.execute(
-            text(sql),
-            {
-                "budget": budget,
-                "key": KEY,
-                "now": _now(),
-                "until": date.today() + timedelta(days=200),
-            },
-        )
+        await s.execute(text(sql), {"budget": budget, "key": KEY, "now": _now(),
+                                    "until": date.today() + timedelta(days=200)})
         await s.commit()
     async with db.session() as s:
         await s.execute(text("ANALYZE"))
@@ -258,11 +201,8 @@ def choices(voucher: str, offerings: list[str], ids: list[str], count: int) -> d
         for n in range(count):
             vid = ids[n % len(ids)]
             t0 = time.perf_counter()
-            r = client.post(
-                f"{voucher}/vouchers/{vid}/choice",
-                headers=CITIZEN,
-                json={"offering_id": offerings[n % 2]},
-            )
+            r = client.post(f"{voucher}/vouchers/{vid}/choice", headers=CITIZEN,
+                            json={"offering_id": offerings[n % 2]})
             latencies.append((time.perf_counter() - t0) * 1000)
             assert r.status_code == 200, r.text
     return {"p50_ms": statistics.median(latencies), "p95_ms": pct(latencies, 95)}
@@ -272,25 +212,15 @@ def seed_id(i: int) -> str:
     return f"00000000-0000-7000-8000-{i:012d}"
 
 
-def run_backend(
-    label: str, url: str, schema: str | None, tmp: Path, nats_url: str, args: argparse.Namespace
-) -> dict[str, Any]:
-    env = {
-        "NATS_URL": nats_url,
-        "SETELI_ENV": "test",
-        "REGISTRY_LOG_LEVEL": "WARNING",
-        "VOUCHER_LOG_LEVEL": "WARNING",
-        "BARE_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(Path(__file__).resolve().parent),
-    }
+def run_backend(label: str, url: str, schema: str | None, tmp: Path, nats_url: str,
+                args: argparse.Namespace) -> dict[str, Any]:
+    env = {"NATS_URL": nats_url, "SETELI_ENV": "test", "REGISTRY_LOG_LEVEL": "WARNING",
+           "VOUCHER_LOG_LEVEL": "WARNING", "BARE_LOG_LEVEL": "WARNING",
+           "PYTHONPATH": str(Path(__file__).resolve().parent)}
     procs: list[Proc] = []
-    dbs = {
-        name: (
-            url if schema else f"sqlite+aiosqlite:///{tmp / (label + name + '.db')}",
-            f"{schema}_{name}" if schema else None,
-        )
-        for name in ("registry", "voucher", "bare")
-    }
+    dbs = {name: (url if schema else f"sqlite+aiosqlite:///{tmp / (label + name + '.db')}",
+                  f"{schema}_{name}" if schema else None) for name in ("registry", "voucher",
+                                                                       "bare")}
     try:
         for name, (db_url, db_schema) in dbs.items():
             prefix = name.upper()
@@ -307,21 +237,22 @@ def run_backend(
             procs.append(proc)
             proc.start()
         registry, voucher, bare = (p.url for p in procs)
-        budget = open_budget(voucher, date.today().replace(day=1))
-        single = issuance_vs_bare(voucher, bare, budget, args.seconds, args.concurrency)
-        bulk_budget = open_budget(voucher, date.today().replace(day=1) - timedelta(days=1))
-        bulked = bulk(voucher, bulk_budget, nats_url, 10_000)
-        offerings = [
-            offering(registry, voucher, i + (0 if schema is None else 10)) for i in range(2)
-        ]
+        out: dict[str, Any] = {}
+        if "single" in args.parts:
+            budget = open_budget(voucher, date.today().replace(day=1))
+            out["single"] = issuance_vs_bare(voucher, bare, budget, args.seconds,
+                                             args.concurrency)
+        if "bulk" in args.parts:
+            bulk_budget = open_budget(voucher, date.today().replace(day=1) - timedelta(days=1))
+            out["bulk"] = bulk(voucher, bulk_budget, nats_url, 10_000)
+        if "choice" not in args.parts:
+            return out
+        offerings = [offering(registry, voucher, i + (0 if schema is None else 10))
+                     for i in range(2)]
 
         def seen() -> bool:
-            r = httpx.post(
-                f"{voucher}/vouchers/{seed_id(1)}/choice",
-                headers=CITIZEN,
-                json={"offering_id": offerings[1]},
-                timeout=30,
-            )
+            r = httpx.post(f"{voucher}/vouchers/{seed_id(1)}/choice", headers=CITIZEN,
+                           json={"offering_id": offerings[1]}, timeout=30)
             return r.status_code == 200
 
         vdb = dbs["voucher"]
@@ -335,13 +266,7 @@ def run_backend(
         seeded_s = time.perf_counter() - t0
         sample = [seed_id(i) for i in random.Random(2).sample(range(1_001, args.vouchers), 300)]
         large = choices(voucher, offerings, sample, args.choices)
-        return {
-            "single": single,
-            "bulk": bulked,
-            "choice_small": small,
-            "choice_large": large,
-            "seeded_s": seeded_s,
-        }
+        return out | {"choice_small": small, "choice_large": large, "seeded_s": seeded_s}
     finally:
         for p in procs:
             p.stop()
@@ -351,32 +276,26 @@ def run_backend(
 
 
 def report(label: str, r: dict[str, Any], args: argparse.Namespace) -> None:
-    print(
-        f"\nVoucher benchmark, {label} — {machine()}, load average "
-        f"{os.getloadavg()[0]:.1f}, {args.concurrency} clients, {args.seconds:g} s per "
-        "measurement"
-    )
-    s, b = r["single"], r["bulk"]
-    print(
-        f"  bare INSERT      {s['bare']['req_per_s']:8.0f} req/s  p50 "
-        f"{s['bare']['p50_ms']:6.1f} ms  p99 {s['bare']['p99_ms']:6.1f} ms"
-    )
-    print(
-        f"  single issuance  {s['issue']['req_per_s']:8.0f} req/s  p50 "
-        f"{s['issue']['p50_ms']:6.1f} ms  p99 {s['issue']['p99_ms']:6.1f} ms  "
-        f"ratio {s['ratio']:.2f}× (goal ≥ 0.5×), errors {s['issue']['errors']}"
-    )
-    print(
-        f"  bulk 10 000 rows answered in {b['answered_s']:.1f} s, every event in "
-        f"JetStream after {b['published_s']:.1f} s (goal ≤ 10 s)"
-    )
+    print(f"\nVoucher benchmark, {label} — {machine()}, load average "
+          f"{os.getloadavg()[0]:.1f}, {args.concurrency} clients, {args.seconds:g} s per "
+          "measurement")
+    if "single" in r:
+        s = r["single"]
+        print(f"  bare INSERT      {s['bare']['req_per_s']:8.0f} req/s  p50 "
+              f"{s['bare']['p50_ms']:6.1f} ms  p99 {s['bare']['p99_ms']:6.1f} ms")
+        print(f"  single issuance  {s['issue']['req_per_s']:8.0f} req/s  p50 "
+              f"{s['issue']['p50_ms']:6.1f} ms  p99 {s['issue']['p99_ms']:6.1f} ms  "
+              f"ratio {s['ratio']:.2f}× (goal ≥ 0.5×), errors {s['issue']['errors']}")
+    if "bulk" in r:
+        b = r["bulk"]
+        print(f"  bulk 10 000 rows answered in {b['answered_s']:.1f} s, every event in "
+              f"JetStream after {b['published_s']:.1f} s (goal ≤ 10 s)")
+    if "choice_small" not in r:
+        return
     cs, cl = r["choice_small"], r["choice_large"]
-    print(
-        f"  choice p95 {cs['p95_ms']:.1f} ms with 1 000 vouchers, {cl['p95_ms']:.1f} ms "
-        f"with {args.vouchers:,} (ratio {cl['p95_ms'] / cs['p95_ms']:.2f}×, goal ≤ 1.5×; "
-        f"seeded in {r['seeded_s']:.0f} s)",
-        flush=True,
-    )
+    print(f"  choice p95 {cs['p95_ms']:.1f} ms with 1 000 vouchers, {cl['p95_ms']:.1f} ms "
+          f"with {args.vouchers:,} (ratio {cl['p95_ms'] / cs['p95_ms']:.2f}×, goal ≤ 1.5×; "
+          f"seeded in {r['seeded_s']:.0f} s)", flush=True)
 
 
 def main() -> None:
@@ -385,6 +304,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--vouchers", type=int, default=1_000_000)
     parser.add_argument("--choices", type=int, default=300)
+    parser.add_argument("--parts", type=lambda v: set(v.split(",")),
+                        default={"single", "bulk", "choice"},
+                        help="comma-separated among single, bulk, choice (default: all)")
     args = parser.parse_args()
     pg = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL")
     results = {}
@@ -397,13 +319,8 @@ def main() -> None:
             report("SQLite", results["SQLite"], args)
             if pg:
                 results["PostgreSQL"] = run_backend(
-                    "pg",
-                    normalise_url(pg),
-                    f"bench_{random.randrange(10**6)}",
-                    tmp,
-                    broker.url,
-                    args,
-                )
+                    "pg", normalise_url(pg), f"bench_{random.randrange(10**6)}", tmp,
+                    broker.url, args)
                 report("PostgreSQL", results["PostgreSQL"], args)
         finally:
             broker.stop()

@@ -44,15 +44,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level, json=settings.log_json, service="gateway")
     gate = Gate.from_settings(settings)
-    urls = gate.urls
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        gate.upstreams = Upstreams(urls, make_client(
+        gate.upstreams = Upstreams(settings.instances(), make_client(
             settings.upstream_client, timeout=settings.upstream_timeout_seconds,
             connect_timeout=settings.upstream_connect_timeout_seconds,
             pool_size=settings.upstream_pool_size,
-            keepalive_seconds=settings.upstream_keepalive_seconds))
+            keepalive_seconds=settings.upstream_keepalive_seconds),
+            down_seconds=settings.upstream_down_seconds)
+        gate.upstreams.start_health_checks(settings.upstream_health_seconds)
         gate.http = httpx.AsyncClient(timeout=5.0)
         if settings.dev_mode:
             log.warning("dev_mode_on", detail="demo login and /auth/dev-token are served "

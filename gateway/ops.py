@@ -55,7 +55,13 @@ def router(gate: Gate, own_document: Callable[[], dict[str, Any]]) -> APIRouter:
             except httpx.HTTPError as exc:
                 return f"error: {type(exc).__name__}"
 
-        results = await asyncio.gather(*(check(u) for u in urls.values()))
+        async def any_ready(instances: list[str]) -> str:
+            """A service with several instances is ready when one of them is."""
+            results = await asyncio.gather(*(check(u) for u in instances))
+            return "ok" if "ok" in results else results[0]
+
+        instances = settings.instances()
+        results = await asyncio.gather(*(any_ready(instances[name]) for name in urls))
         checks = dict(zip(urls, results, strict=True))
         if all(v == "ok" for v in checks.values()):
             return JSONResponse({"status": "ready", "checks": checks})

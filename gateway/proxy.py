@@ -24,7 +24,7 @@ from contracts.principal import HEADER
 from gateway import csrf
 from gateway.identity import InvalidCredentials
 from gateway.ratelimit import RateLimiter
-from gateway.routing import ROUTES, owner
+from gateway.routing import ROUTES, body_limit, owner
 from gateway.runtime import Gate
 from gateway.upstreams import (
     HOP_BY_HOP,
@@ -164,13 +164,14 @@ class PublicApi:
                                 "slow down: this caller is over its request rate",
                                 {"Retry-After": RateLimiter.retry_after(wait)})
             return
-        if declared_length > settings.max_body_bytes:
-            await self._too_large(scope, receive, send)
+        limit = body_limit(method, upstream_path, settings.max_body_bytes)
+        if declared_length > limit:
+            await self._too_large(scope, receive, send, limit)
             return
         try:
-            body = await _read_body(receive, settings.max_body_bytes)
+            body = await _read_body(receive, limit)
         except TooLarge:
-            await self._too_large(scope, receive, send)
+            await self._too_large(scope, receive, send, limit)
             return
 
         rid = structlog.contextvars.get_contextvars().get("request_id")
@@ -209,10 +210,9 @@ class PublicApi:
         await send({"type": "http.response.body",
                     "body": content if method != "HEAD" else b""})
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         await self._problem(scope, receive, send, 413, "Content Too Large",
-                            f"request bodies are limited to {self.gate.settings.max_body_bytes} "
-                            "bytes")
+                            f"request bodies are limited to {limit} bytes here")
 
     async def _problem(self, scope: Scope, receive: Receive, send: Send, status: int,
                        title: str, detail: str, headers: dict[str, str] | None = None) -> None:

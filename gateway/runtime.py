@@ -38,9 +38,9 @@ class Gate:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Gate:
-        urls = {"registry": settings.registry_url.rstrip("/"),
-                "voucher": settings.voucher_url.rstrip("/"),
-                "matching": settings.matching_url.rstrip("/")}
+        # the first instance of each service (documents, health, API keys); the proxy
+        # balances over all of them (gateway.upstreams)
+        urls = {name: found[0] for name, found in settings.instances().items()}
         # Over TLS the cookies get the __Host- prefix: Secure, Path=/, no Domain, so that no
         # other host (a sibling subdomain) can set or overwrite them.
         prefix = "__Host-" if settings.tls else ""

@@ -71,9 +71,18 @@ class Settings(CommonSettings, PersonKeySettings):
 
     port: int = 8000
     public_url: str = Field(default="", description="external https:// URL when behind TLS")
-    registry_url: str = "http://127.0.0.1:8001"
-    voucher_url: str = "http://127.0.0.1:8002"
-    matching_url: str = "http://127.0.0.1:8003"
+    registry_url: str = Field(default="http://127.0.0.1:8001", description="the registry's "
+                              "base URL, or several instances' separated by commas")
+    voucher_url: str = Field(default="http://127.0.0.1:8002", description="the voucher "
+                             "service's base URL, or several instances' separated by commas")
+    matching_url: str = Field(default="http://127.0.0.1:8003", description="the matching "
+                              "service's base URL, or several instances' separated by commas")
+    upstream_down_seconds: float = Field(
+        default=5.0, gt=0, description="an instance whose connection failed is skipped this "
+        "long (round robin goes on over the others)")
+    upstream_health_seconds: float = Field(
+        default=2.0, gt=0, description="how often each instance of a service that has several "
+        "is asked for /readyz (one that is not ready is skipped)")
     upstream_timeout_seconds: float = 10.0
     upstream_connect_timeout_seconds: float = 2.0
     upstream_pool_size: int = 200
@@ -124,6 +133,17 @@ class Settings(CommonSettings, PersonKeySettings):
     def tls(self) -> bool:
         return self.public_url.startswith("https://")
 
+    def instances(self) -> dict[str, list[str]]:
+        """Each service's instances (base URLs, in the order given)."""
+        found = {name: [u.strip().rstrip("/") for u in url.split(",") if u.strip()]
+                 for name, url in (("registry", self.registry_url),
+                                   ("voucher", self.voucher_url),
+                                   ("matching", self.matching_url))}
+        for name, urls in found.items():
+            if not urls:
+                raise ValueError(f"GATEWAY_{name.upper()}_URL names no instance")
+        return found
+
     def bind_hosts(self) -> list[str]:
         return [self.host, *command_line_hosts()]
 
@@ -137,6 +157,7 @@ class Settings(CommonSettings, PersonKeySettings):
         if self.dev_mode and public:
             raise ValueError(f"dev_mode is allowed only on loopback, not when binding "
                              f"{', '.join(public)}")
+        self.instances()
         if self.env == "production" and self.session_secret == DEV_SESSION_SECRET:
             raise ValueError("GATEWAY_SESSION_SECRET must be set in production")
         return self

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Annotated, Any
 
-import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -26,6 +24,8 @@ from kit.broker import NatsLink
 from kit.consumer import Consumer
 from kit.db import Database
 from kit.errors import install_problem_handlers, problem_response, problems
+from kit.housekeeping import Retention, prune
+from kit.jobs import Job, schedule
 from kit.logging import configure_logging
 from kit.middleware import AllowedMethods, RequestContextMiddleware
 from kit.migrate import upgrade
@@ -38,30 +38,18 @@ from kit.tables import PlumbingTables
 ConsumerFactory = Callable[[Runtime], Sequence[Consumer]]
 
 
-@dataclass(frozen=True)
-class Job:
-    """A periodic task of a service (e.g. expiring accreditations). Runs every ``interval``
-    seconds after start-up; an exception is logged and the job runs again next time."""
-
-    name: str
-    interval: float
-    run: Callable[[Runtime], Awaitable[object]]
-
-
 JobFactory = Callable[[Runtime], Sequence[Job]]
 
 
-async def _run_job(rt: Runtime, job: Job) -> None:
-    log = structlog.get_logger("kit.jobs")
-    while True:
-        await asyncio.sleep(job.interval)
-        try:
-            result = await job.run(rt)
-            log.info("job_ran", job=job.name, result=result)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("job_failed", job=job.name)
+def housekeeping(rt: Runtime) -> Job:
+    """Every service prunes its plumbing tables (``kit.housekeeping``)."""
+    settings = rt.settings
+    retention = Retention.of(settings)
+
+    async def prune_tables(rt: Runtime) -> dict[str, int]:
+        return await prune(rt.db, rt.plumbing, retention, service=settings.service_name)
+
+    return Job("housekeeping", settings.housekeeping_interval_seconds, prune_tables)
 
 
 def create_service_app(
@@ -99,8 +87,8 @@ def create_service_app(
         for c in rt.consumers:
             c.start()
         job_tasks = [
-            asyncio.create_task(_run_job(rt, job), name=f"job-{job.name}")
-            for job in (jobs(rt) if jobs else [])
+            asyncio.create_task(schedule(rt, job), name=f"job-{job.name}")
+            for job in [*(jobs(rt) if jobs else []), housekeeping(rt)]
         ]
         try:
             yield

@@ -19,10 +19,21 @@ from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from contracts.events import STREAMS
+from kit.settings import DUPLICATE_WINDOW_SECONDS
 
 log = structlog.get_logger("kit.broker")
 
-DUPLICATE_WINDOW_SECONDS = 120.0
+__all__ = ["DUPLICATE_WINDOW_SECONDS", "NatsLink", "ensure_streams", "server_urls"]
+
+
+def server_urls(url: str) -> list[str]:
+    """``NATS_URL`` may name several servers of a cluster, separated by commas
+    (``nats://n1:4222,nats://n2:4222,nats://n3:4222``); the client connects to one of them and
+    fails over to the others (and to those the cluster announces)."""
+    servers = [u.strip() for u in url.split(",") if u.strip()]
+    if not servers:
+        raise ValueError("NATS_URL names no server")
+    return servers
 
 
 class NatsLink:
@@ -55,7 +66,7 @@ class NatsLink:
         while True:
             try:
                 nc = await nats.connect(
-                    self.url,
+                    servers=server_urls(self.url),
                     name=self.name,
                     connect_timeout=2,
                     reconnect_time_wait=0.5,
@@ -107,6 +118,7 @@ async def ensure_streams(js: JetStreamContext, *, replicas: int = 1) -> None:
             storage=StorageType.FILE,
             num_replicas=replicas,
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            allow_atomic=True,  # the outbox relay publishes a backlog in atomic batches
         )
         try:
             await js.stream_info(name)

@@ -34,3 +34,11 @@ EVENTS_REDELIVERED = Counter(
 DEAD_LETTERS = Counter(
     "seteli_dead_letters_total", "Events sent to the dead-letter subject", ["service", "consumer"]
 )
+JOB_RUNS = Counter(
+    "seteli_job_runs_total", "Periods of a periodic job run by this instance (once per period "
+    "across replicas)", ["service", "job"],
+)
+HOUSEKEEPING_PRUNED = Counter(
+    "seteli_housekeeping_pruned_total", "Plumbing rows pruned after their retention",
+    ["service", "table"],
+)

@@ -4,7 +4,11 @@ on a free loopback port. Used by ``make run`` and by the test suite.
 The JetStream store is locked while a server uses it (``fcntl.flock`` on ``<store>/.lock``, held
 by this process and inherited by the server): a second server on the same store is refused
 before it starts, even when the first one was orphaned by a launcher that died. On Linux the
-server dies with the process that started it (``PR_SET_PDEATHSIG``)."""
+server dies with the process that started it (``PR_SET_PDEATHSIG``).
+
+:class:`NatsCluster` starts three of them as one JetStream cluster on loopback (three client
+ports, three cluster ports, routes between them): what the scale-out tests run against, the
+same shape as the 3-node cluster of deploy/."""
 
 from __future__ import annotations
 
@@ -65,11 +69,12 @@ class NatsServer:
     store (what the fault tests do)."""
 
     def __init__(self, store_dir: Path, *, host: str = "127.0.0.1", port: int | None = None,
-                 log_file: Path | None = None) -> None:
+                 log_file: Path | None = None, extra_config: list[str] | None = None) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.store_dir = Path(store_dir)
         self.log_file = log_file
+        self.extra_config = list(extra_config or [])  # more lines of the server's config
         self.proc: subprocess.Popen[bytes] | None = None
         self._lock: int | None = None
 
@@ -89,11 +94,16 @@ class NatsServer:
                     f'  store_dir: "{self.store_dir / "jetstream"}"',
                     "  sync_interval: always",
                     "}",
+                    *self.extra_config,
                     "",
                 ]
             )
         )
         return conf
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
 
     def _take_store(self) -> int:
         self.store_dir.mkdir(parents=True, exist_ok=True)
@@ -155,3 +165,55 @@ class NatsServer:
                 self.proc.wait(5)
         self.proc = None
         self._release_store()
+
+
+class NatsCluster:
+    """Three (or ``size``) nats-servers on loopback forming one JetStream cluster: each has a
+    client port and a cluster port, and routes to the others. ``kill(i)`` + ``start_node(i)``
+    restarts one node on its ports and store."""
+
+    def __init__(self, root: Path, *, size: int = 3, host: str = "127.0.0.1",
+                 name: str = "seteli") -> None:
+        Path(root).mkdir(parents=True, exist_ok=True)
+        self.host = host
+        cluster_ports = [free_port(host) for _ in range(size)]
+        routes = ", ".join(f"nats-route://{host}:{p}" for p in cluster_ports)
+        self.nodes = [
+            NatsServer(
+                Path(root) / f"n{i}", host=host, log_file=Path(root) / f"n{i}.log",
+                extra_config=[
+                    "cluster {",
+                    f'  name: "{name}"',
+                    f'  listen: "{host}:{cport}"',
+                    f"  routes: [{routes}]",
+                    "}",
+                ],
+            )
+            for i, cport in enumerate(cluster_ports)
+        ]
+
+    @property
+    def url(self) -> str:
+        """Every node's client URL, comma-separated: the form ``NATS_URL`` takes."""
+        return ",".join(n.url for n in self.nodes)
+
+    def start(self, timeout: float = 15.0) -> None:
+        """Start every node (each listens for clients before the cluster has formed; the
+        JetStream leader is elected once a majority is up)."""
+        for node in self.nodes:
+            node.start(timeout)
+
+    def start_node(self, i: int, timeout: float = 15.0) -> None:
+        self.nodes[i].start(timeout)
+
+    def kill(self, i: int) -> None:
+        """SIGKILL node ``i``."""
+        self.nodes[i].kill()
+
+    def index_of(self, server_name: str) -> int:
+        """The node whose ``server_name`` (``seteli-<client port>``) this is."""
+        return next(i for i, n in enumerate(self.nodes) if server_name == f"seteli-{n.port}")
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()

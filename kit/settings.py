@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kit.persons import DEV_PERSON_KEY_SECRET
 
+DUPLICATE_WINDOW_SECONDS = 120.0  # JetStream's duplicate window of every stream (kit.broker)
+
 DEV_PRINCIPAL_SECRET = "dev-only-principal-secret-change-me-0000"
 
 
@@ -87,9 +89,31 @@ class ServiceSettings(CommonSettings):
     consumer_max_deliver: int = 5
     consumer_ack_wait_seconds: float = 30.0
     consumer_batch: int = 100
+    retention_hours: float = Field(
+        default=168.0, gt=0, description="published outbox rows and inbox rows older than this "
+        "are pruned by the housekeeping job; longer than JetStream's duplicate window and any "
+        "consumer's redelivery horizon (max_deliver × ack_wait)")
+    dead_letter_retention_hours: float = Field(
+        default=720.0, gt=0, description="dead letters are pruned after this (admins see them "
+        "in /ops/dead-letters until then)")
+    idempotency_retention_hours: float = Field(
+        default=48.0, ge=24.0, description="how long an Idempotency-Key's first answer is kept")
+    housekeeping_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="how often the housekeeping job prunes")
 
     @model_validator(mode="after")
     def _nats_default(self) -> ServiceSettings:
         if not self.nats_url:
             self.nats_url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
+        return self
+
+    @model_validator(mode="after")
+    def _retention_outlives_redelivery(self) -> ServiceSettings:
+        horizon = max(DUPLICATE_WINDOW_SECONDS,
+                      self.consumer_max_deliver * self.consumer_ack_wait_seconds)
+        for name in ("retention_hours", "dead_letter_retention_hours"):
+            if getattr(self, name) * 3600 <= horizon:
+                raise ValueError(
+                    f"{name} must be longer than JetStream's duplicate window and the "
+                    f"consumers' redelivery horizon ({horizon:.0f} s)")
         return self

@@ -47,7 +47,8 @@ def environment(lang: str) -> Environment:
             return escape(value)
         return Markup('<span lang="{}">{}</span>').format(code, value)
 
-    env.globals.update(text=text, static=STATIC_PATH, bar_chart=charts.bar_chart)
+    env.globals.update(text=text, static=STATIC_PATH, bar_chart=charts.bar_chart,
+                       money_text=lambda cents: i18n.money(int(cents), lang))
     env.filters.update(
         money=lambda cents: i18n.money(int(cents), lang),
         day=lambda v: i18n.day(v, lang),

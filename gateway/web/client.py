@@ -35,6 +35,7 @@ class Reply:
     status: int
     headers: dict[str, str]
     data: Any
+    content: bytes = b""  # the body as received (a CSV file, say)
 
     @property
     def ok(self) -> bool:
@@ -93,8 +94,9 @@ class Api:
         self.address = address
 
     async def call(self, method: str, path: str, *, params: Mapping[str, QueryValue] | None
-                   = None, body: Any = None, headers: Mapping[str, str] | None = None
-                   ) -> Reply:
+                   = None, body: Any = None, headers: Mapping[str, str] | None = None,
+                   content: bytes | None = None, content_type: str = "") -> Reply:
+        """``body`` is sent as JSON; or ``content`` as it is, with ``content_type``."""
         target = owner(path)
         if target is None:
             raise ApiError(404, {"title": "Not Found", "detail": f"no such resource: {path}"})
@@ -105,15 +107,16 @@ class Api:
             sent["x-request-id"] = str(rid)
         if self.principal is not None:
             sent[HEADER.lower()] = self.gate.tokens.token(self.principal)
-        content = b""
-        if body is not None:
+        if content is not None:
+            sent["content-type"] = content_type
+        elif body is not None:
             content = orjson.dumps(body)
             sent["content-type"] = "application/json"
         sent.update({k.lower(): v for k, v in (headers or {}).items()})
         assert self.gate.upstreams is not None
         try:
             status, raw_headers, raw = await self.gate.upstreams.send(
-                service, method, upstream_path, _query(params), content, sent)
+                service, method, upstream_path, _query(params), content or b"", sent)
         except UpstreamTimeout:
             raise ApiError(504, {"title": "Gateway Timeout",
                                  "detail": f"the {service} service did not answer in time"}
@@ -126,7 +129,7 @@ class Api:
             data = orjson.loads(raw) if raw else None
         except orjson.JSONDecodeError:
             data = None
-        return Reply(status, hdrs, data)
+        return Reply(status, hdrs, data, bytes(raw))
 
     async def send(self, method: str, path: str, **kwargs: Any) -> Reply:
         """Like :meth:`call`, raising :class:`ApiError` for any answer but 2xx."""

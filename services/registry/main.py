@@ -7,7 +7,14 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from kit.app import Job, Runtime, create_service_app
-from services.registry.api import admin, catalogue, credentials, offerings, providers
+from services.registry.api import (
+    admin,
+    catalogue,
+    credentials,
+    offering_imports,
+    offerings,
+    providers,
+)
 from services.registry.consumers import consumers
 from services.registry.models import metadata, plumbing
 from services.registry.settings import Settings
@@ -30,8 +37,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metadata=metadata,
         plumbing=plumbing,
         migrations=str(Path(__file__).parent / "migrations"),
-        routers=[providers.router, offerings.router, catalogue.router, credentials.router,
-                 admin.router],
+        routers=[providers.router, offering_imports.router, offerings.router, catalogue.router,
+                 credentials.router, admin.router],
         consumers=consumers,
         jobs=jobs,
         title="Seteli registry",

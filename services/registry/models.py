@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -120,7 +121,6 @@ class Offering(Base):
     # provider's accreditation in the region: published and the provider approved there.
     visible: Mapped[bool] = mapped_column(Boolean, default=False)
     provider_name: Mapped[str] = mapped_column(String(200))
-    search_text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -148,6 +148,50 @@ class OfferingLanguage(Base):
         ForeignKey("offering.id", ondelete="CASCADE"), primary_key=True
     )
     language: Mapped[str] = mapped_column(String(2), primary_key=True)
+
+
+class SearchEntry(Base):
+    """The search table: one narrow row per offering, kept by the repository in the
+    transaction of every change of the offering, its visibility or its provider's name.
+
+    ``key`` is the order of the search (next start date, then ``seq``; see
+    ``domain/search.py``); the filters walk the indexes below in that order and stop after one
+    page. The free text is indexed by an FTS5 trigram table (SQLite, ``offering_fts``, kept by
+    triggers) or by pg_trgm GIN indexes (PostgreSQL); both are made by the migration.
+    """
+
+    __tablename__ = "offering_search"
+    __table_args__ = (
+        Index("ix_offering_search_visible", "visible", "key"),
+        Index("ix_offering_search_region", "visible", "region_code", "key"),
+        Index("ix_offering_search_region_type", "visible", "region_code", "service_type", "key"),
+        Index("ix_offering_search_type", "visible", "service_type", "key"),
+        Index("ix_offering_search_remote", "visible", "remote", "key"),
+        Index("ix_offering_search_provider", "provider_id", "visible", "key"),
+    )
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    offering_id: Mapped[str] = mapped_column(
+        ForeignKey("offering.id", ondelete="CASCADE"), unique=True)
+    provider_id: Mapped[str] = mapped_column(String(36))
+    region_code: Mapped[str] = mapped_column(String(40))
+    service_type: Mapped[str] = mapped_column(String(60))
+    remote: Mapped[bool] = mapped_column(Boolean)
+    visible: Mapped[bool] = mapped_column(Boolean)
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class SearchPlace(Base):
+    """Where a search row's offering is delivered, in the search's order: a municipality's
+    offerings are walked by ``(municipality_code, key)`` and counted from here."""
+
+    __tablename__ = "offering_search_place"
+
+    municipality_code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    key: Mapped[int] = mapped_column(
+        ForeignKey("offering_search.key", ondelete="CASCADE"), primary_key=True)
 
 
 class ApiKey(Base):

@@ -12,15 +12,15 @@ from sqlalchemy import (
     and_,
     delete,
     exists,
-    func,
+    insert,
     literal,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.registry import search_index
 from services.registry.domain.accreditation import EXPIRABLE
 from services.registry.models import (
     Accreditation,
@@ -34,7 +34,6 @@ from services.registry.models import (
     ServiceType,
     audit_log,
 )
-from services.registry.schemas import OfferingSearch
 
 
 async def provider_by_business_id(s: AsyncSession, business_id: str) -> Provider | None:
@@ -151,13 +150,15 @@ async def offerings_of(s: AsyncSession, provider_id: str) -> list[Offering]:
 
 
 async def replace_offering_facets(s: AsyncSession, o: Offering) -> None:
-    """Keep the search facet rows (municipalities, languages) equal to the offering's lists."""
+    """Keep the search facet rows (municipalities, languages) equal to the offering's lists,
+    and its row in the search table equal to the offering."""
     await s.execute(delete(OfferingMunicipality).where(OfferingMunicipality.offering_id == o.id))
     await s.execute(delete(OfferingLanguage).where(OfferingLanguage.offering_id == o.id))
     s.add_all(OfferingMunicipality(offering_id=o.id, municipality_code=m)
               for m in o.municipalities)
     s.add_all(OfferingLanguage(offering_id=o.id, language=lang) for lang in o.languages)
     await s.flush()
+    await search_index.index(s, [o])
 
 
 async def set_offerings_visibility(s: AsyncSession, provider_id: str, region: str, *,
@@ -170,10 +171,7 @@ async def set_offerings_visibility(s: AsyncSession, provider_id: str, region: st
         .values(visible=and_(Offering.status == "published", literal(choosable)))
         .execution_options(synchronize_session=False)
     )
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    await search_index.follow_visibility(s, provider_id, region)
 
 
 # The API's name of a column where it differs from the table's.
@@ -186,49 +184,30 @@ def offering_columns(fields: Sequence[str]) -> list[ColumnElement[Any]]:
     return [table.c[API_NAMES.get(name, name)].label(name) for name in fields]
 
 
-def _where(f: OfferingSearch, include_hidden: bool) -> list[ColumnElement[bool]]:
-    # "visible = true" (not "IS TRUE"), so that PostgreSQL can use the visible-first indexes
-    cond: list[ColumnElement[bool]] = [] if include_hidden else [Offering.visible == true()]
-    if f.provider_id:
-        cond.append(Offering.provider_id == f.provider_id)
-    if f.region:
-        cond.append(Offering.region_code == f.region)
-    if f.service_type:
-        cond.append(Offering.service_type == f.service_type)
-    if f.remote is not None:
-        cond.append(Offering.remote.is_(f.remote))
-    if f.municipality:
-        cond.append(exists().where(
-            OfferingMunicipality.offering_id == Offering.id,
-            OfferingMunicipality.municipality_code == f.municipality))
-    if f.language:
-        cond.append(exists().where(
-            OfferingLanguage.offering_id == Offering.id, OfferingLanguage.language == f.language))
-    if f.text:
-        for word in f.text.lower().split()[:8]:
-            cond.append(Offering.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
-    return cond
+async def offering_rows(s: AsyncSession, ids: Sequence[str], fields: Sequence[str]
+                        ) -> list[RowMapping]:
+    """The offerings ``ids`` (``fields`` of each), in the order of ``ids``."""
+    if not ids:
+        return []
+    q = select(*offering_columns(fields), Offering.id.label("_id")).where(Offering.id.in_(ids))
+    by_id = {row["_id"]: row for row in (await s.execute(q)).mappings().all()}
+    return [by_id[i] for i in ids if i in by_id]
 
 
-async def search_offerings(
-    s: AsyncSession, f: OfferingSearch, *, include_hidden: bool, fields: Sequence[str],
-    after: tuple[date, str] | None, limit: int,
-) -> tuple[list[RowMapping], int]:
-    """One page (``limit + 1`` rows, of ``fields``) of offerings in (next_start, id) order, and
-    the number of matches; ``include_hidden`` adds hidden and withdrawn offerings (for callers
-    entitled to see them)."""
-    cond = _where(f, include_hidden)
-    q = select(*offering_columns(fields)).where(*cond)
-    if after:
-        start, oid = after
-        q = q.where(or_(Offering.next_start > start,
-                        and_(Offering.next_start == start, Offering.id > oid)))
-    q = q.order_by(Offering.next_start, Offering.id).limit(limit + 1)
-    rows = list((await s.execute(q)).mappings().all())
-    if after is None and len(rows) <= limit:
-        return rows, len(rows)  # the first page holds every match: no need to count
-    total = await s.scalar(select(func.count()).select_from(Offering).where(*cond))
-    return rows, int(total or 0)
+async def add_offerings(s: AsyncSession, offerings: Sequence[Offering]) -> None:
+    """Insert new offerings (not added to the session) with their facet and search rows: a few
+    statements for the lot."""
+    columns = [c.key for c in Offering.__table__.columns]
+    await s.execute(insert(Offering), [{c: getattr(o, c) for c in columns} for o in offerings])
+    facets_m = [{"offering_id": o.id, "municipality_code": m}
+                for o in offerings for m in o.municipalities]
+    facets_l = [{"offering_id": o.id, "language": lang}
+                for o in offerings for lang in o.languages]
+    if facets_m:
+        await s.execute(insert(OfferingMunicipality), facets_m)
+    if facets_l:
+        await s.execute(insert(OfferingLanguage), facets_l)
+    await search_index.index(s, offerings)
 
 
 async def api_keys(s: AsyncSession, provider_id: str, *,

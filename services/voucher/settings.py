@@ -28,6 +28,9 @@ class Settings(ServiceSettings, PersonKeySettings):
     lifecycle_interval_seconds: float = Field(
         default=300.0, gt=0, description="how often expiry and outcome deadlines are run")
     bulk_max_rows: int = Field(default=10_000, ge=1, le=100_000)
+    issuance_batch_max: int = Field(
+        default=64, ge=1, le=1_000, description="concurrent single issuances by one admin from "
+        "one budget written together in one transaction, at most this many (1: each alone)")
 
     @model_validator(mode="after")
     def _safe_key(self) -> "Settings":

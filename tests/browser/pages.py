@@ -63,7 +63,11 @@ class Pages:
         """The page now shown passes every check; a screenshot is kept."""
         page = self.page
         expected = lang or self.lang
+        page.wait_for_load_state()
         html = page.content()
+        if 'id="main"' not in html:  # caught between a click and the page it leads to
+            page.wait_for_selector("#main", state="attached")
+            html = page.content()
         assert page.locator("html").get_attribute("lang") == expected, (step, page.url)
         assert not self.csp_errors, self.csp_errors
         if screenshot:

@@ -1,10 +1,23 @@
-"""The pages, one module per audience: ``public`` (anyone), ``signin``, ``staff`` (provider
-staff), ``admin`` (region admins)."""
+"""The pages, one module per audience: ``public`` (anyone), ``signin``, ``staff`` and
+``delivery`` (provider staff), ``admin``, ``casework``, ``money``, ``settlement`` and
+``reports`` (region admins), ``vouchers`` (a voucher's holder)."""
 
 from fastapi import APIRouter
 
-from gateway.web.routes import admin, public, signin, staff
+from gateway.web.routes import (
+    admin,
+    casework,
+    delivery,
+    money,
+    public,
+    reports,
+    settlement,
+    signin,
+    staff,
+    vouchers,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (public, signin, staff, admin):
+for module in (public, signin, staff, delivery, admin, casework, money, settlement, reports,
+               vouchers):
     router.include_router(module.router)

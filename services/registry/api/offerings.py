@@ -65,7 +65,8 @@ async def search(
     found = await offerings.search(rt.db, principal, wanted, visibility=visibility,
                                    after=after, limit=limit)
     page = {"items": [dict(r) for r in found.items],
-            "next_cursor": SEARCH.encode(request, found.next), "total": found.total}
+            "next_cursor": SEARCH.encode(request, found.next), "total": found.total,
+            "total_exact": found.total_exact}
     # Built from plain rows and serialised once: the response model above documents it.
     return Response(orjson.dumps(page, option=orjson.OPT_UTC_Z), media_type="application/json")
 

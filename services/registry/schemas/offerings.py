@@ -78,6 +78,32 @@ class OfferingIn(BaseModel):
         return v
 
 
+MAX_IMPORT_ROWS = 500
+
+
+class OfferingImportIn(BaseModel):
+    """Many offerings of one provider, published together or not at all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[OfferingIn] = Field(min_length=1, max_length=MAX_IMPORT_ROWS,
+                                    description=f"1 to {MAX_IMPORT_ROWS} offerings")
+
+
+class ImportedRow(BaseModel):
+    index: int = Field(description="the row's position in `items`")
+    id: str = Field(description="the published offering")
+    region: str
+    next_start: date
+
+
+class OfferingImportOut(BaseModel):
+    """The report of an import: one row per item, in the order of the request."""
+
+    created: int
+    items: list[ImportedRow]
+
+
 class OfferingOut(BaseModel):
     """An offering as the API shows it; the one list of its public fields (the search selects
     these columns, the events take theirs from it)."""
@@ -121,9 +147,13 @@ class OfferingSearch:
 class OfferingPage(BaseModel):
     items: list[OfferingOut]
     next_cursor: str | None = None
-    total: int
+    total: int = Field(description="the number of matches, counted up to 200: when "
+                       "`total_exact` is false there are more than `total`")
+    total_exact: bool = Field(description="false: more than `total` matches")
 
 
 class OfferingPosition(CursorPosition):
-    start: date
-    id: str = Field(min_length=1, max_length=36)
+    """After the item of order key ``key`` in tier ``tier`` (0: title matches)."""
+
+    tier: int = Field(ge=0, le=1)
+    key: int = Field(ge=1, lt=2**63)

@@ -4,7 +4,6 @@ search."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,11 +15,10 @@ from kit.db import Database
 from kit.errors import FieldError, NotFound, Unprocessable
 from kit.idempotency import Once, run_once
 from kit.outbox import add_event
-from kit.pagination import paginate
 from kit.versioning import IfMatch
-from services.registry import access, repository
+from services.registry import access, repository, search_index
 from services.registry.domain.accreditation import AccreditationState, choosable
-from services.registry.domain.search import search_text
+from services.registry.domain.search import query_words
 from services.registry.models import Offering, plumbing
 from services.registry.problems import NotAccredited, OfferingWithdrawn
 from services.registry.schemas import OfferingIn, OfferingOut, OfferingPosition, OfferingSearch
@@ -40,32 +38,56 @@ def event_of(cls: type[events.OfferingEvent], o: Offering) -> events.OfferingEve
     return cls.model_validate(offering_out(o).model_dump(mode="json") | {"offering_id": o.id})
 
 
-def _set_from(o: Offering, body: OfferingIn) -> None:
+def set_from(o: Offering, body: OfferingIn) -> None:
     values = body.model_dump(include=set(CHANGEABLE))
     values["municipalities"] = sorted(set(body.municipalities))
     for name, value in values.items():
         setattr(o, name, value)
-    o.search_text = search_text(o.title, o.description, o.provider_name)
+
+
+@dataclass(frozen=True)
+class Known:
+    """What validation looks up: regions, service types and municipalities' regions."""
+
+    regions: frozenset[str]
+    service_types: frozenset[str]
+    region_of: dict[str, str]
+
+
+async def known(s: AsyncSession, bodies: list[OfferingIn]) -> Known:
+    codes = sorted({c for b in bodies for c in b.municipalities})
+    return Known(regions=frozenset(r.code for r in await repository.regions(s)),
+                 service_types=frozenset(t.code for t in await repository.service_types(s)),
+                 region_of=await repository.municipality_regions(s, codes))
+
+
+def refusals(body: OfferingIn, k: Known, at: str = "") -> list[FieldError]:
+    """What is wrong with ``body`` beyond its shape (field names prefixed with ``at``)."""
+    errors: list[FieldError] = []
+    if body.region not in k.regions:
+        errors.append(FieldError(field=f"{at}region", message=f"unknown region '{body.region}'"))
+    if body.service_type not in k.service_types:
+        errors.append(FieldError(field=f"{at}service_type",
+                                 message=f"unknown service type '{body.service_type}'"))
+    for i, code in enumerate(body.municipalities):
+        if code not in k.region_of:
+            errors.append(FieldError(field=f"{at}municipalities.{i}",
+                                     message=f"unknown municipality code '{code}'"))
+        elif k.region_of[code] != body.region:
+            errors.append(FieldError(
+                field=f"{at}municipalities.{i}",
+                message=f"municipality '{code}' is not in region '{body.region}'"))
+    return errors
+
+
+def refuse(errors: list[FieldError]) -> None:
+    if errors:
+        raise Unprocessable("; ".join(f"{e.field}: {e.message}" for e in errors[:20]),
+                            errors=errors)
 
 
 async def _validate(s: AsyncSession, body: OfferingIn) -> None:
-    errors: list[FieldError] = []
-    if await repository.region(s, body.region) is None:
-        errors.append(FieldError(field="region", message=f"unknown region '{body.region}'"))
-    if await repository.service_type(s, body.service_type) is None:
-        errors.append(FieldError(field="service_type",
-                                 message=f"unknown service type '{body.service_type}'"))
-    regions_of = await repository.municipality_regions(s, body.municipalities)
-    for i, code in enumerate(body.municipalities):
-        if code not in regions_of:
-            errors.append(FieldError(field=f"municipalities.{i}",
-                                     message=f"unknown municipality code '{code}'"))
-        elif regions_of[code] != body.region:
-            errors.append(FieldError(
-                field=f"municipalities.{i}",
-                message=f"municipality '{code}' is not in region '{body.region}'"))
-    if errors:
-        raise Unprocessable("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+    refuse(refusals(body, await known(s, [body])))
 
 
 async def publish(db: Database, body: OfferingIn, *, principal: Principal,
@@ -84,7 +106,7 @@ async def publish(db: Database, body: OfferingIn, *, principal: Principal,
         o = Offering(id=str(uuid7()), provider_id=provider_id, region_code=body.region,
                      provider_name=p.legal_name, status=PUBLISHED, visible=True,
                      created_at=at, updated_at=at, version=1)
-        _set_from(o, body)
+        set_from(o, body)
         s.add(o)
         await s.flush()
         await repository.replace_offering_facets(s, o)
@@ -115,7 +137,7 @@ async def update(db: Database, offering_id: str, body: OfferingIn, *, principal:
             raise Unprocessable.field("region", "an offering cannot move to another region; "
                                       "withdraw it and publish a new one there")
         await _validate(s, body)
-        _set_from(o, body)
+        set_from(o, body)
         o.updated_at = now()
         o.version += 1
         await s.flush()
@@ -139,6 +161,7 @@ async def withdraw(db: Database, offering_id: str, *, principal: Principal,
         o.updated_at = now()
         o.version += 1
         await s.flush()
+        await search_index.set_visible(s, o.id, False)
         await add_event(s, plumbing, event_of(events.OfferingWithdrawn, o), resource=o.id)
         out = offering_out(o)
         await s.commit()
@@ -155,11 +178,13 @@ async def get(db: Database, offering_id: str, viewer: Principal | None) -> Offer
 
 @dataclass(frozen=True)
 class SearchResult:
-    """One page of the search as plain rows (keys: the fields of :class:`OfferingOut`)."""
+    """One page of the search as plain rows (keys: the fields of :class:`OfferingOut`);
+    ``total`` is exact when ``total_exact``, else there are more than ``total`` matches."""
 
     items: list[RowMapping]
     next: OfferingPosition | None
     total: int
+    total_exact: bool
 
 
 async def search(db: Database, viewer: Principal | None, wanted: OfferingSearch, *,
@@ -168,12 +193,12 @@ async def search(db: Database, viewer: Principal | None, wanted: OfferingSearch,
                                   provider_id=wanted.provider_id, region=wanted.region)
     scoped = replace(wanted, provider_id=scope.provider_id, region=scope.region)
     async with db.reader() as s:
-        rows, total = await repository.search_offerings(
-            s, scoped, include_hidden=scope.include_hidden, fields=list(OfferingOut.model_fields),
-            after=(after.start, after.id) if after else None, limit=limit)
-    page = paginate(rows, limit, _position)
-    return SearchResult(page.items, page.next, total)
-
-
-def _position(row: Any) -> OfferingPosition:
-    return OfferingPosition(start=row["next_start"], id=row["id"])
+        found = await search_index.search(
+            s, scoped, query_words(wanted.text), include_hidden=scope.include_hidden,
+            after=(after.tier, after.key) if after else None, limit=limit)
+        page = found.rows[:limit]
+        rows = await repository.offering_rows(s, [oid for _, _, oid in page],
+                                              list(OfferingOut.model_fields))
+    more = len(found.rows) > limit and page
+    nxt = OfferingPosition(tier=page[-1][0], key=page[-1][1]) if more else None
+    return SearchResult(rows, nxt, found.total, found.exact)

@@ -15,9 +15,8 @@ from kit.idempotency import Once, run_once
 from kit.outbox import add_event
 from kit.pagination import Page, paginate
 from kit.versioning import IfMatch
-from services.registry import access, repository
+from services.registry import access, repository, search_index
 from services.registry.domain.accreditation import AccreditationState
-from services.registry.domain.search import search_text
 from services.registry.models import Accreditation, Provider, audit_log, plumbing
 from services.registry.problems import DuplicateBusinessId
 from services.registry.schemas import (
@@ -141,10 +140,11 @@ async def update_provider(db: Database, provider_id: str, body: ProviderDetails,
             await s.flush()
             renamed = old_name != p.legal_name
             if renamed:
-                for o in await repository.offerings_of(s, provider_id):
+                renamed_offerings = await repository.offerings_of(s, provider_id)
+                for o in renamed_offerings:
                     o.provider_name = p.legal_name
-                    o.search_text = search_text(o.title, o.description, p.legal_name)
                 await s.flush()
+                await search_index.index(s, renamed_offerings)
             await audit.record(
                 s, audit_log, actor=principal, action="provider.updated",
                 subject_type="provider", subject_id=p.id, reason="details changed by provider",

@@ -10,15 +10,14 @@ from fastapi.responses import JSONResponse
 from contracts.principal import Principal, Role
 from kit.auth import require
 from kit.errors import problems
+from kit.idempotency import once_response
 from services.voucher.api.deps import (
     BUDGETS,
     BudgetsAfter,
     IdempotencyKey,
     Limit,
     RuntimeDep,
-    SettingsDep,
     after,
-    answer,
     page,
 )
 from services.voucher.schemas import BudgetIn, BudgetOut, CloseIn, Page, TopUpIn
@@ -37,10 +36,11 @@ USAGE = ("Usage per funder is computed from the ledger's transfers: `funded` (pu
              "one or more funders (`region` or municipality codes: the alliance model). Each "
              "funder's money is a transfer from its FUNDER account to the budget's account "
              "for that funder. " + USAGE, responses=problems(401, 403, 409, 422))
-async def open_budget(body: BudgetIn, rt: RuntimeDep, settings: SettingsDep,
+async def open_budget(body: BudgetIn, rt: RuntimeDep,
                       principal: Principal = Admin,
                       idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    return answer(await budgets.open_budget(rt.db, settings, principal, body, idempotency_key))
+    once = await budgets.open_budget(rt.db, principal, body, idempotency_key)
+    return once_response(once, 201)
 
 
 @router.get("", response_model=Page[BudgetOut], summary="The region's budgets",
@@ -62,19 +62,19 @@ async def get_budget(budget_id: str, rt: RuntimeDep,
 @router.post("/{budget_id}/top-ups", response_model=BudgetOut, summary="Top up a budget",
              description="One funder adds money (a new funder joins this way too); audited "
              "with the reason.", responses=problems(401, 403, 404, 409, 422))
-async def top_up(budget_id: str, body: TopUpIn, rt: RuntimeDep, settings: SettingsDep,
+async def top_up(budget_id: str, body: TopUpIn, rt: RuntimeDep,
                  principal: Principal = Admin,
                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    return answer(await budgets.top_up(rt.db, settings, principal, budget_id, body,
-                                       idempotency_key))
+    once = await budgets.top_up(rt.db, principal, budget_id, body, idempotency_key)
+    return once_response(once, 200)
 
 
 @router.post("/{budget_id}/closure", response_model=BudgetOut, summary="Close a budget",
              description="Nothing more is issued from it; what it still holds goes back to "
              "its funders, and so does what vouchers give back later.",
              responses=problems(401, 403, 404, 409, 422))
-async def close(budget_id: str, body: CloseIn, rt: RuntimeDep, settings: SettingsDep,
+async def close(budget_id: str, body: CloseIn, rt: RuntimeDep,
                 principal: Principal = Admin,
                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    return answer(await budgets.close(rt.db, settings, principal, budget_id, body,
-                                      idempotency_key))
+    once = await budgets.close(rt.db, principal, budget_id, body, idempotency_key)
+    return once_response(once, 200)

@@ -10,15 +10,14 @@ from fastapi.responses import JSONResponse
 from contracts.principal import Principal, Role
 from kit.auth import PrincipalDep, require
 from kit.errors import problems
+from kit.idempotency import once_response
 from services.voucher.api.deps import (
     CLAIMS,
     ClaimsAfter,
     IdempotencyKey,
     Limit,
     RuntimeDep,
-    SettingsDep,
     after,
-    answer,
     page,
 )
 from services.voucher.domain.reasons import EXPLANATIONS, ClaimRejection
@@ -56,8 +55,8 @@ async def get_claim(claim_id: str, rt: RuntimeDep, principal: PrincipalDep) -> C
              "voids it, with a reason code and free text (required for `other`). Reason "
              "codes: " + CODES + ". Audited with the admin and the reason.",
              responses=problems(401, 403, 404, 409, 422))
-async def decide(claim_id: str, body: ClaimDecisionIn, rt: RuntimeDep, settings: SettingsDep,
+async def decide(claim_id: str, body: ClaimDecisionIn, rt: RuntimeDep,
                  principal: Principal = Depends(require(Role.region_admin)),
                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    return answer(await claims.decide(rt.db, settings, principal, claim_id, body,
-                                      idempotency_key))
+    once = await claims.decide(rt.db, principal, claim_id, body, idempotency_key)
+    return once_response(once, 200)

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
-from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from kit.pagination import CursorKind, CursorPosition, LimitQuery
-from kit.runtime import Runtime, RuntimeDep
+from kit.runtime import Runtime
 from services.voucher.settings import Settings
-from services.voucher.use_cases.common import Outcome
 
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", description="a retry with the same key and body gets the first "
@@ -44,19 +42,23 @@ PaymentsAfter = Annotated[AfterId | None, Depends(PAYMENTS.query)]
 AuditBefore = Annotated[BeforeSeq | None, Depends(AUDIT.query)]
 
 
-def settings_of(rt: RuntimeDep) -> Settings:
+async def runtime_of(request: Request) -> Runtime:
+    """The service's runtime (``async``: FastAPI runs a plain ``def`` dependency in a worker
+    thread, a hop per request that issuance under load notices)."""
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+
+
+async def settings_of(rt: RuntimeDep) -> Settings:
     assert isinstance(rt.settings, Settings)
     return rt.settings
 
 
 SettingsDep = Annotated[Settings, Depends(settings_of)]
 
-
-def answer(outcome: Outcome) -> JSONResponse:
-    response = JSONResponse(outcome.body, status_code=outcome.status_code)
-    if outcome.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
 
 
 def after(position: AfterId | None) -> str | None:
@@ -90,6 +92,5 @@ __all__ = [
     "SettingsDep",
     "VouchersAfter",
     "after",
-    "answer",
     "page",
 ]

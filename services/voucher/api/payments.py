@@ -10,15 +10,14 @@ from fastapi.responses import JSONResponse, Response
 from contracts.principal import Principal, Role
 from kit.auth import require
 from kit.errors import problems
+from kit.idempotency import once_response
 from services.voucher.api.deps import (
     PAYMENTS,
     IdempotencyKey,
     Limit,
     PaymentsAfter,
     RuntimeDep,
-    SettingsDep,
     after,
-    answer,
     page,
 )
 from services.voucher.schemas import BatchFailureIn, Page, PaymentBatchOut
@@ -34,9 +33,10 @@ Admin = Depends(require(Role.region_admin))
              "in the next one) becomes a pending transfer from the provider's PAYABLE account "
              "to the region's CLEARING account, one line per budget, provider and funder. 409 "
              "when nothing is waiting. Audited.", responses=problems(401, 403, 409, 422))
-async def create(rt: RuntimeDep, settings: SettingsDep, principal: Principal = Admin,
+async def create(rt: RuntimeDep, principal: Principal = Admin,
                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    return answer(await payments.create(rt.db, settings, principal, idempotency_key))
+    once = await payments.create(rt.db, principal, idempotency_key)
+    return once_response(once, 201)
 
 
 @router.get("", response_model=Page[PaymentBatchOut], summary="The region's payment batches",
@@ -67,18 +67,19 @@ async def get_batch(batch_id: str, rt: RuntimeDep, principal: Principal = Admin,
              summary="The region confirms the batch was paid",
              description="Posts the batch's transfers; its claims become `paid`. Once.",
              responses=problems(401, 403, 404, 409, 422))
-async def confirm(batch_id: str, rt: RuntimeDep, settings: SettingsDep,
+async def confirm(batch_id: str, rt: RuntimeDep,
                   principal: Principal = Admin,
                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    return answer(await payments.confirm(rt.db, settings, principal, batch_id, idempotency_key))
+    once = await payments.confirm(rt.db, principal, batch_id, idempotency_key)
+    return once_response(once, 200)
 
 
 @router.post("/{batch_id}/failure", response_model=PaymentBatchOut,
              summary="The export or payment failed",
              description="Voids the batch's transfers; its claims wait for the next batch. "
              "Once, with a reason.", responses=problems(401, 403, 404, 409, 422))
-async def fail(batch_id: str, body: BatchFailureIn, rt: RuntimeDep, settings: SettingsDep,
+async def fail(batch_id: str, body: BatchFailureIn, rt: RuntimeDep,
                principal: Principal = Admin,
                idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    return answer(await payments.fail(rt.db, settings, principal, batch_id, body,
-                                      idempotency_key))
+    once = await payments.fail(rt.db, principal, batch_id, body, idempotency_key)
+    return once_response(once, 200)

@@ -15,6 +15,7 @@ from contracts.principal import Principal
 from contracts.voucher import BudgetClosed, BudgetEvent, BudgetOpened, BudgetToppedUp, FunderShare
 from kit.db import Database
 from kit.errors import Conflict, FieldError, NotFound, Unprocessable
+from kit.idempotency import Once
 from kit.outbox import add_event
 from services.voucher import access, ledger, repository
 from services.voucher.domain.ledger import (
@@ -26,8 +27,7 @@ from services.voucher.domain.ledger import (
 from services.voucher.domain.usage import Usage, usage
 from services.voucher.models import Budget, LedgerTransfer, plumbing
 from services.voucher.schemas import BudgetIn, BudgetOut, CloseIn, FunderUsage, TopUpIn
-from services.voucher.settings import Settings
-from services.voucher.use_cases.common import Outcome, now, once, record, return_to_funders
+from services.voucher.use_cases.common import now, once, record, return_to_funders
 
 T = LedgerTransfer.__table__
 
@@ -67,11 +67,11 @@ async def _event(s: AsyncSession, cls: type[BudgetEvent], b: Budget, **extra: An
     return out
 
 
-async def open_budget(db: Database, settings: Settings, principal: Principal, body: BudgetIn,
-                      key: str | None) -> Outcome:
+async def open_budget(db: Database, principal: Principal, body: BudgetIn,
+                      key: str | None) -> Once[BudgetOut]:
     region = access.admin_region(principal)
 
-    async def work(s: AsyncSession) -> tuple[int, Any]:
+    async def work(s: AsyncSession) -> BudgetOut:
         errors = []
         if body.period_end < body.period_start:
             errors.append(FieldError(field="period_end", message="is before period_start"))
@@ -101,10 +101,10 @@ async def open_budget(db: Database, settings: Settings, principal: Principal, bo
                      subject_id=b.id, region=region, reason="budget opened",
                      details={"funders": {f.funder: f.amount_cents for f in body.funders}})
         out = await _event(s, BudgetOpened, b)
-        return 201, out.model_dump(mode="json")
+        return out
 
-    return await once(settings, db, principal, "POST /budgets", key,
-                      body.model_dump(mode="json"), work)
+    return await once(db, principal, "POST /budgets", key,
+                      body.model_dump(mode="json"), work, BudgetOut)
 
 
 async def _own_open_budget(s: AsyncSession, principal: Principal, budget_id: str) -> Budget:
@@ -116,9 +116,9 @@ async def _own_open_budget(s: AsyncSession, principal: Principal, budget_id: str
     return b
 
 
-async def top_up(db: Database, settings: Settings, principal: Principal, budget_id: str,
-                 body: TopUpIn, key: str | None) -> Outcome:
-    async def work(s: AsyncSession) -> tuple[int, Any]:
+async def top_up(db: Database, principal: Principal, budget_id: str,
+                 body: TopUpIn, key: str | None) -> Once[BudgetOut]:
+    async def work(s: AsyncSession) -> BudgetOut:
         b = await _own_open_budget(s, principal, budget_id)
         t = NewTransfer(funder_account(b.region, body.funder),
                         budget_account(b.region, body.funder, b.id), body.amount_cents,
@@ -131,17 +131,17 @@ async def top_up(db: Database, settings: Settings, principal: Principal, budget_
                      details={"funder": body.funder, "amount_cents": body.amount_cents})
         out = await _event(s, BudgetToppedUp, b, funder=body.funder,
                            amount_cents=body.amount_cents)
-        return 200, out.model_dump(mode="json")
+        return out
 
-    return await once(settings, db, principal, f"POST /budgets/{budget_id}/top-ups", key,
-                      body.model_dump(mode="json"), work)
+    return await once(db, principal, f"POST /budgets/{budget_id}/top-ups", key,
+                      body.model_dump(mode="json"), work, BudgetOut)
 
 
-async def close(db: Database, settings: Settings, principal: Principal, budget_id: str,
-                body: CloseIn, key: str | None) -> Outcome:
+async def close(db: Database, principal: Principal, budget_id: str,
+                body: CloseIn, key: str | None) -> Once[BudgetOut]:
     """Close: nothing more is issued from it; what it still holds goes back to the funders.
     Money that vouchers give back later follows it there (see ``give_back_rest``)."""
-    async def work(s: AsyncSession) -> tuple[int, Any]:
+    async def work(s: AsyncSession) -> BudgetOut:
         b = await _own_open_budget(s, principal, budget_id)
         b.status, b.closed_at = "closed", now()
         b.version += 1
@@ -150,10 +150,10 @@ async def close(db: Database, settings: Settings, principal: Principal, budget_i
                      subject_id=b.id, region=b.region, reason=body.reason,
                      details={"returned_cents": returned})
         out = await _event(s, BudgetClosed, b)
-        return 200, out.model_dump(mode="json")
+        return out
 
-    return await once(settings, db, principal, f"POST /budgets/{budget_id}/closure", key,
-                      body.model_dump(mode="json"), work)
+    return await once(db, principal, f"POST /budgets/{budget_id}/closure", key,
+                      body.model_dump(mode="json"), work, BudgetOut)
 
 
 async def get(db: Database, principal: Principal, budget_id: str) -> BudgetOut:

@@ -18,13 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.principal import Principal
 from kit.db import Database
 from kit.errors import Conflict, FieldError, Unprocessable
+from kit.idempotency import Once
 from kit.persons import CodeCipher
 from services.voucher import access, ledger, repository
 from services.voucher.domain.issuance import IssuanceRefused
 from services.voucher.domain.ledger import AccountKind
 from services.voucher.schemas import VoucherIn
 from services.voucher.settings import Settings
-from services.voucher.use_cases.common import Outcome, once
+from services.voucher.use_cases.common import once
 from services.voucher.use_cases.issuance import (
     allocate,
     fund,
@@ -110,13 +111,13 @@ def request_digest(settings: Settings, raw: bytes) -> str:
 
 async def issue_many(db: Database, settings: Settings, principal: Principal, budget_id: str,
                      rows: list[tuple[int, dict[str, Any]]], key: str | None,
-                     digest: str) -> Outcome:
+                     digest: str) -> Once[BulkReport]:
     access.admin_region(principal)
     if len(rows) > settings.bulk_max_rows:
         raise Unprocessable.field("rows", f"at most {settings.bulk_max_rows} per request")
     cipher = CodeCipher(settings.hetu_encryption_key)
 
-    async def work(s: AsyncSession) -> tuple[int, Any]:
+    async def work(s: AsyncSession) -> BulkReport:
         budget = await open_budget_of(s, principal, budget_id)
         st = await repository.service_type(s, budget.service_type)
         if st is None:
@@ -155,7 +156,7 @@ async def issue_many(db: Database, settings: Settings, principal: Principal, bud
                             refused=len(rows) - len(issued),
                             issued_cents=sum(v.value_cents for v in issued),
                             results=[results[line] for line in sorted(results)])
-        return 201, report.model_dump(mode="json")
+        return report
 
-    return await once(settings, db, principal, "POST /vouchers/bulk-issuance", key,
-                      {"budget_id": budget_id, "body": digest}, work)
+    return await once(db, principal, "POST /vouchers/bulk-issuance", key,
+                      {"budget_id": budget_id, "body": digest}, work, BulkReport)

@@ -5,14 +5,13 @@ capacity the registry publishes, by one conditional UPDATE: the last one goes to
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.principal import Principal
 from contracts.voucher import Chooser, VoucherProviderChosen
 from kit.db import Database
 from kit.errors import Conflict, Forbidden, Unprocessable
+from kit.idempotency import Once
 from services.voucher import access, repository
 from services.voucher.domain.lifecycle import (
     Action,
@@ -22,10 +21,8 @@ from services.voucher.domain.lifecycle import (
 )
 from services.voucher.domain.money import co_payment_cents
 from services.voucher.models import OfferingView, Voucher, VoucherChoice
-from services.voucher.schemas import ChoiceIn
-from services.voucher.settings import Settings
+from services.voucher.schemas import ChoiceIn, VoucherOut
 from services.voucher.use_cases.common import (
-    Outcome,
     emit,
     now,
     once,
@@ -88,9 +85,9 @@ async def set_choice(s: AsyncSession, v: Voucher, o: OfferingView, chooser: Choo
     v.version += 1
 
 
-async def choose(db: Database, settings: Settings, principal: Principal, voucher_id: str,
-                 body: ChoiceIn, key: str | None) -> Outcome:
-    async def work(s: AsyncSession) -> tuple[int, Any]:
+async def choose(db: Database, principal: Principal, voucher_id: str,
+                 body: ChoiceIn, key: str | None) -> Once[VoucherOut]:
+    async def work(s: AsyncSession) -> VoucherOut:
         v = access.visible_voucher(principal, await repository.voucher(s, voucher_id,
                                                                        lock=True))
         if access.is_holder(principal, v):
@@ -106,7 +103,7 @@ async def choose(db: Database, settings: Settings, principal: Principal, voucher
         else:
             raise Forbidden("only the holder or a region admin chooses the provider")
         if v.offering_id == body.offering_id and v.state == VoucherState.chosen:
-            return 200, voucher_out(v, principal, 0).model_dump(mode="json")
+            return voucher_out(v, principal, 0)
         try:
             v.state = transition(VoucherState(v.state), Action.choose).value
         except IllegalTransition as exc:
@@ -121,8 +118,8 @@ async def choose(db: Database, settings: Settings, principal: Principal, voucher
                          details={"offering_id": o.offering_id, "provider_id": o.provider_id})
         await emit(s, VoucherProviderChosen, v, chosen_by=chooser,
                    previous_provider_id=previous[0], previous_offering_id=previous[1])
-        return 200, voucher_out(v, principal, 0).model_dump(mode="json")
+        return voucher_out(v, principal, 0)
 
-    return await once(settings, db, principal, f"POST /vouchers/{voucher_id}/choice", key,
-                      body.model_dump(mode="json"), work)
+    return await once(db, principal, f"POST /vouchers/{voucher_id}/choice", key,
+                      body.model_dump(mode="json"), work, VoucherOut)
 

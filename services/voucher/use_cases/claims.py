@@ -24,6 +24,7 @@ from contracts.voucher import (
 )
 from kit.db import Database
 from kit.errors import Conflict, NotFound, Unprocessable
+from kit.idempotency import Once
 from kit.outbox import add_event
 from services.voucher import access, ledger, repository
 from services.voucher.domain.ledger import (
@@ -36,8 +37,6 @@ from services.voucher.domain.money import split
 from services.voucher.domain.reasons import EXPLANATIONS, needs_text
 from services.voucher.models import Claim, Voucher, plumbing
 from services.voucher.schemas import ClaimDecisionIn, ClaimOut
-from services.voucher.settings import Settings
-from services.voucher.use_cases.common import Outcome as Answer
 from services.voucher.use_cases.common import (
     amounts,
     emit,
@@ -103,9 +102,9 @@ async def submit(s: AsyncSession, v: Voucher, milestone: str, evidence: str,
     return c
 
 
-async def decide(db: Database, settings: Settings, principal: Principal, claim_id: str,
-                 body: ClaimDecisionIn, key: str | None) -> Answer:
-    async def work(s: AsyncSession) -> tuple[int, Any]:
+async def decide(db: Database, principal: Principal, claim_id: str,
+                 body: ClaimDecisionIn, key: str | None) -> Once[ClaimOut]:
+    async def work(s: AsyncSession) -> ClaimOut:
         found = await repository.claim(s, claim_id)
         if found is None or not access.is_region_admin(principal, found.region):
             raise NotFound("no such claim")
@@ -137,10 +136,10 @@ async def decide(db: Database, settings: Settings, principal: Principal, claim_i
             await record_outcome(s, v, Outcome(c.outcome), OutcomeSource.claim_approved)
         elif not approve and (v.state in SETTLED or v.outcome is not None):
             await give_back_rest(s, v)  # the voucher is over: what the claim held goes back
-        return 200, claim_out(c).model_dump(mode="json")
+        return claim_out(c)
 
-    return await once(settings, db, principal, f"POST /claims/{claim_id}/decision", key,
-                      body.model_dump(mode="json"), work)
+    return await once(db, principal, f"POST /claims/{claim_id}/decision", key,
+                      body.model_dump(mode="json"), work, ClaimOut)
 
 
 async def record_outcome(s: AsyncSession, v: Voucher, outcome: Outcome,

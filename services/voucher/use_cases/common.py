@@ -4,7 +4,6 @@ the view of a voucher, and the mapping of ledger refusals to answers."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -15,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.principal import Principal
 from contracts.voucher import Profile, VoucherEvent
 from kit import audit
+from kit.db import Database
 from kit.errors import Conflict, Problem
-from kit.idempotency import run_once
+from kit.idempotency import Once, run_once
 from kit.outbox import add_event
 from kit.persons import holder_ref
 from services.voucher import access, ledger
@@ -31,27 +31,12 @@ from services.voucher.domain.lifecycle import IllegalTransition
 from services.voucher.domain.money import Milestone, milestone_amounts
 from services.voucher.models import Budget, Voucher, audit_log, plumbing
 from services.voucher.schemas import ScheduledMilestone, VoucherOut
-from services.voucher.settings import Settings
 
 FINLAND = ZoneInfo("Europe/Helsinki")
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """A writing use case's answer: the status the router gives and the JSON body;
-    ``replayed`` when it is the first answer to an earlier request with the same key."""
-
-    status_code: int
-    body: Any
-    replayed: bool = False
-
-
-class Answered(BaseModel):
-    """How an answer is kept under its Idempotency-Key."""
-
-    status_code: int
-    body: Any
 E = TypeVar("E", bound=VoucherEvent)
+M = TypeVar("M", bound=BaseModel)
 
 
 def now() -> datetime:
@@ -67,19 +52,14 @@ def scope(principal: Principal, route: str) -> str:
     return f"{principal.sub}:{route}"
 
 
-async def once(settings: Settings, db: Any, principal: Principal, route: str, key: str | None,
-               payload: Any, work: Callable[[AsyncSession], Awaitable[tuple[int, Any]]]
-               ) -> Outcome:
-    """Run a creating use case under its Idempotency-Key: the first answer, refusals
+async def once(db: Database, principal: Principal, route: str, key: str | None,
+               payload: Any, change: Callable[[AsyncSession], Awaitable[M]],
+               answer: type[M]) -> Once[M]:
+    """Run a writing use case under its Idempotency-Key: the first answer, refusals
     included, is what every retry gets; the same key with another body is a 409."""
-    async def change(s: AsyncSession) -> Answered:
-        status, body = await work(s)
-        return Answered(status_code=status, body=body)
-
-    once_ = await run_once(db, plumbing, scope=scope(principal, route), key=key,
-                           payload=payload, change=change, answer=Answered,
-                           replay_errors=True, conflict_on_reuse=True)
-    return Outcome(once_.value.status_code, once_.value.body, once_.replayed)
+    return await run_once(db, plumbing, scope=scope(principal, route), key=key,
+                          payload=payload, change=change, answer=answer,
+                          replay_errors=True, conflict_on_reuse=True)
 
 
 async def record(s: AsyncSession, principal: Principal | None, *, action: str,

@@ -19,16 +19,16 @@ from contracts.voucher import (
 )
 from kit.db import Database
 from kit.errors import Conflict, Forbidden, Unprocessable
+from kit.idempotency import Once
 from services.voucher import access, repository
 from services.voucher.domain.issuance import outcome_deadline
 from services.voucher.domain.lifecycle import Action, IllegalTransition, VoucherState, transition
 from services.voucher.models import Voucher, VoucherMilestone
-from services.voucher.schemas import DeclineIn, EvidenceIn, MilestoneIn
+from services.voucher.schemas import DeclineIn, EvidenceIn, MilestoneIn, VoucherOut
 from services.voucher.settings import Settings
 from services.voucher.use_cases import claims
 from services.voucher.use_cases.choices import end_choice
 from services.voucher.use_cases.common import (
-    Outcome,
     emit,
     now,
     once,
@@ -42,10 +42,10 @@ START, COMPLETION, OUTCOME = "start", "completion", "outcome"
 Change = Callable[[AsyncSession, Voucher], Awaitable[None]]
 
 
-async def _as_provider(db: Database, settings: Settings, principal: Principal, voucher_id: str,
-                       route: str, key: str | None, payload: Any, change: Change) -> Outcome:
+async def _as_provider(db: Database, principal: Principal, voucher_id: str, route: str,
+                       key: str | None, payload: Any, change: Change) -> Once[VoucherOut]:
     """Run ``change`` on a voucher its current provider acts on (row locked)."""
-    async def work(s: AsyncSession) -> tuple[int, Any]:
+    async def work(s: AsyncSession) -> VoucherOut:
         v = access.visible_voucher(principal, await repository.voucher(s, voucher_id,
                                                                        lock=True))
         if not access.is_current_provider(principal, v):
@@ -54,10 +54,10 @@ async def _as_provider(db: Database, settings: Settings, principal: Principal, v
             await change(s, v)
         except IllegalTransition as exc:
             raise refused(exc) from None
-        return 200, voucher_out(v, principal, 0).model_dump(mode="json")
+        return voucher_out(v, principal, 0)
 
-    return await once(settings, db, principal, f"POST /vouchers/{voucher_id}/{route}", key,
-                      payload, work)
+    return await once(db, principal, f"POST /vouchers/{voucher_id}/{route}", key,
+                      payload, work, VoucherOut)
 
 
 async def reach(s: AsyncSession, v: Voucher, milestone: str, evidence: str,
@@ -79,7 +79,7 @@ async def reach(s: AsyncSession, v: Voucher, milestone: str, evidence: str,
 
 
 async def start(db: Database, settings: Settings, principal: Principal, voucher_id: str,
-                body: EvidenceIn, key: str | None) -> Outcome:
+                body: EvidenceIn, key: str | None) -> Once[VoucherOut]:
     async def change(s: AsyncSession, v: Voucher) -> None:
         v.state = transition(VoucherState(v.state), Action.start).value
         v.started_on = today()
@@ -88,12 +88,12 @@ async def start(db: Database, settings: Settings, principal: Principal, voucher_
         await emit(s, VoucherStarted, v, started_on=v.started_on)
         await reach(s, v, START, body.evidence)
 
-    return await _as_provider(db, settings, principal, voucher_id, "start", key,
+    return await _as_provider(db, principal, voucher_id, "start", key,
                               body.model_dump(mode="json"), change)
 
 
-async def milestone(db: Database, settings: Settings, principal: Principal, voucher_id: str,
-                    body: MilestoneIn, key: str | None) -> Outcome:
+async def milestone(db: Database, principal: Principal, voucher_id: str,
+                    body: MilestoneIn, key: str | None) -> Once[VoucherOut]:
     async def change(s: AsyncSession, v: Voucher) -> None:
         if body.milestone in (START, COMPLETION):
             raise Unprocessable.field("milestone", f"'{body.milestone}' is reported by "
@@ -111,12 +111,12 @@ async def milestone(db: Database, settings: Settings, principal: Principal, vouc
                            type="/problems/voucher-state")
         await reach(s, v, body.milestone, body.evidence, body.outcome)
 
-    return await _as_provider(db, settings, principal, voucher_id, "milestones", key,
+    return await _as_provider(db, principal, voucher_id, "milestones", key,
                               body.model_dump(mode="json"), change)
 
 
 async def complete(db: Database, settings: Settings, principal: Principal, voucher_id: str,
-                   body: EvidenceIn, key: str | None) -> Outcome:
+                   body: EvidenceIn, key: str | None) -> Once[VoucherOut]:
     async def change(s: AsyncSession, v: Voucher) -> None:
         v.state = transition(VoucherState(v.state), Action.complete).value
         v.completed_on = today()
@@ -128,12 +128,12 @@ async def complete(db: Database, settings: Settings, principal: Principal, vouch
         await emit(s, VoucherCompleted, v, completed_on=v.completed_on)
         await reach(s, v, COMPLETION, body.evidence)
 
-    return await _as_provider(db, settings, principal, voucher_id, "completion", key,
+    return await _as_provider(db, principal, voucher_id, "completion", key,
                               body.model_dump(mode="json"), change)
 
 
-async def claim_again(db: Database, settings: Settings, principal: Principal,
-                      voucher_id: str, body: MilestoneIn, key: str | None) -> Outcome:
+async def claim_again(db: Database, principal: Principal,
+                      voucher_id: str, body: MilestoneIn, key: str | None) -> Once[VoucherOut]:
     """A reported milestone whose claim was rejected is claimed again with new evidence."""
     async def change(s: AsyncSession, v: Voucher) -> None:
         if await repository.milestone(s, v.id, body.milestone) is None:
@@ -143,7 +143,7 @@ async def claim_again(db: Database, settings: Settings, principal: Principal,
                            type="/problems/voucher-settled")
         await claims.submit(s, v, body.milestone, body.evidence, body.outcome)
 
-    return await _as_provider(db, settings, principal, voucher_id, "claims", key,
+    return await _as_provider(db, principal, voucher_id, "claims", key,
                               body.model_dump(mode="json"), change)
 
 
@@ -161,12 +161,12 @@ async def release(s: AsyncSession, v: Voucher, reason: ReleaseReason) -> None:
                released_offering_id=released[1], reason=reason)
 
 
-async def decline(db: Database, settings: Settings, principal: Principal, voucher_id: str,
-                  body: DeclineIn, key: str | None) -> Outcome:
+async def decline(db: Database, principal: Principal, voucher_id: str,
+                  body: DeclineIn, key: str | None) -> Once[VoucherOut]:
     async def change(s: AsyncSession, v: Voucher) -> None:
         if body.reason_code.value == "other" and not body.reason:
             raise Unprocessable.field("reason", "explains the reason code 'other'")
         await release(s, v, ReleaseReason.provider_declined)
 
-    return await _as_provider(db, settings, principal, voucher_id, "declination", key,
+    return await _as_provider(db, principal, voucher_id, "declination", key,
                               body.model_dump(mode="json"), change)

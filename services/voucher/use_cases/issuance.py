@@ -6,20 +6,22 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events import uuid7
 from contracts.principal import Principal
 from contracts.voucher import HolderKind, VoucherIssued
 from kit import audit
-from kit.db import Database
+from kit.db import Database, insert_ignoring_conflicts
 from kit.errors import Conflict, Problem, Unprocessable
+from kit.idempotency import MAX_KEY_LENGTH, Once, request_hash
 from kit.outbox import add_events
 from kit.persons import CodeCipher, InvalidPersonCode, key_of_normalised, normalise_hetu
 from services.voucher import access, ledger, repository
@@ -35,9 +37,17 @@ from services.voucher.domain.ledger import (
 )
 from services.voucher.domain.money import split
 from services.voucher.models import Budget, Voucher, audit_log, plumbing
-from services.voucher.schemas import CompanyHolder, VoucherIn
+from services.voucher.schemas import CompanyHolder, VoucherIn, VoucherOut
 from services.voucher.settings import Settings
-from services.voucher.use_cases.common import Outcome, now, once, today, voucher_event, voucher_out
+from services.voucher.use_cases.common import (
+    now,
+    once,
+    scope,
+    today,
+    voucher_event,
+    voucher_out,
+)
+from services.voucher.use_cases.group_commit import Decided, Lanes, Ticket
 
 
 @dataclass
@@ -61,8 +71,8 @@ async def open_budget_of(s: AsyncSession, principal: Principal, budget_id: str) 
     return b
 
 
-def prepare(body: VoucherIn, budget: Budget, scheme: list[dict[str, Any]], settings: Settings,
-            cipher: CodeCipher, principal: Principal) -> Prepared:
+def prepare(body: VoucherIn, budget: Budget | BudgetFacts, scheme: list[dict[str, Any]],
+            settings: Settings, cipher: CodeCipher, principal: Principal) -> Prepared:
     """Apply every rule to one request (no I/O): :class:`IssuanceRefused` names the field."""
     w = window(today(), valid_until=body.valid_until, choice_deadline=body.choice_deadline,
                validity_days=settings.validity_days, choice_days=settings.choice_days)
@@ -151,8 +161,11 @@ def as_problem(exc: IssuanceRefused) -> Problem:
     return Unprocessable.field(exc.field, exc.message)
 
 
+ROUTE = "POST /vouchers"
+
+
 async def issue(db: Database, settings: Settings, principal: Principal, body: VoucherIn,
-                key: str | None) -> Outcome:
+                key: str | None) -> Once[VoucherOut]:
     access.admin_region(principal)
     # The work that takes no lock is done before the write transaction begins: the rules, the
     # keyed hash and the encryption hold no budget row (and, on SQLite, not the writer).
@@ -162,41 +175,176 @@ async def issue(db: Database, settings: Settings, principal: Principal, body: Vo
     except (Problem, IssuanceRefused) as exc:
         early = as_problem(exc) if isinstance(exc, IssuanceRefused) else exc
 
-    async def work(s: AsyncSession) -> tuple[int, Any]:
+    async def work(s: AsyncSession) -> VoucherOut:
         if early is not None:
             raise early  # under the key: a retry gets the same refusal
         budget = await open_budget_of(s, principal, body.budget_id)  # again, in the transaction
         v = prepared.voucher
+        await with_scheme(s, budget, [v])
         await insert_vouchers(s, [v])
         # The budget's rows last, so that concurrent issuances wait for them briefly.
         held = await ledger.owned(s, AccountKind.budget, budget.id, lock=True)
         issued, refused, transfers = allocate(budget, held, [v])
         if refused:
-            available = sum(b.available for _, b in held.values())
-            raise Conflict(f"the budget holds {available} cents; this voucher needs "
-                           f"{body.value_cents}", type="/problems/insufficient-funds")
+            raise short_of_money(sum(b.available for _, b in held.values()), v.value_cents)
         try:
             await fund(s, principal, budget, issued, transfers)
         except ledger.InsufficientFunds:
             raise Conflict("the budget does not hold enough money for this voucher",
                            type="/problems/insufficient-funds") from None
-        return 201, voucher_out(v, principal, 0).model_dump(mode="json")
+        return voucher_out(v, principal, 0)
 
     payload = body.model_dump(mode="json")
     payload["holder"] = _holder_fingerprint(body, settings)
-    return await once(settings, db, principal, "POST /vouchers", key, payload, work)
+
+    async def alone() -> Once[VoucherOut]:
+        return await once(db, principal, ROUTE, key, payload, work, VoucherOut)
+
+    if (early is not None or settings.issuance_batch_max <= 1
+            or (key is not None and not 0 < len(key) <= MAX_KEY_LENGTH)):
+        return await alone()
+    # Concurrent issuances by this admin from this budget are written together (one
+    # transaction, one turn of the budget's accounts and of the audit chain's head).
+    waiting = Waiting(db, principal, body.budget_id, key, request_hash(payload),
+                      prepared.voucher)
+    lane = (id(db), body.budget_id, principal.sub, principal.role, principal.region)
+    return await TOGETHER.submit(lane, Ticket(alone, waiting), settings.issuance_batch_max)
+
+
+def short_of_money(available: int, value_cents: int) -> Conflict:
+    return Conflict(f"the budget holds {available} cents; this voucher needs {value_cents}",
+                    type="/problems/insufficient-funds")
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A single issuance that passed every rule, waiting to be written with others."""
+
+    db: Database
+    principal: Principal
+    budget_id: str
+    key: str | None
+    digest: str
+    voucher: Voucher
+
+
+async def _write_together(batch: list[Ticket[Once[VoucherOut]]]) -> Decided[Once[VoucherOut]]:
+    """Issue a batch of waiting issuances (one admin, one budget) in one transaction: their
+    Idempotency-Keys claimed together, the budget's accounts locked once, the value of each
+    voucher allocated in order (one the budget cannot cover any more is refused on its own,
+    as alone), the vouchers, their accounts, transfers, events and audit entries written in
+    a statement each, and each answer (a refusal too) stored under its key. A request whose
+    key was seen before, or is claimed by another transaction, runs alone afterwards (the
+    ordinary path replays or refuses it)."""
+    first: Waiting = batch[0].data
+    db, principal = first.db, first.principal
+    keys, key_scope = plumbing.idempotency, scope(principal, ROUTE)
+    decided: Decided[Once[VoucherOut]] = Decided()
+    outcomes: dict[Ticket[Once[VoucherOut]], VoucherOut | Problem] = {}
+    async with db.session() as s:
+        wanted = {t.data.key for t in batch if t.data.key is not None}
+        seen = set(await s.scalars(select(keys.c.key).where(
+            keys.c.scope == key_scope, keys.c.key.in_(wanted)))) if wanted else set()
+        members = []
+        for t in batch:
+            if t.data.key is not None and t.data.key in seen:
+                decided.alone.append(t)  # a retry, or the same key twice in this batch
+                continue
+            seen.add(t.data.key)
+            members.append(t)
+        claims = [dict(scope=key_scope, key=t.data.key, request_hash=t.data.digest,
+                       status_code=0, body="", created_at=now())
+                  for t in members if t.data.key is not None]
+        if claims:
+            claimed = set(await s.scalars(
+                insert_ignoring_conflicts(s, keys, claims).returning(keys.c.key)))
+            decided.alone += [t for t in members if t.data.key not in claimed | {None}]
+            members = [t for t in members if t.data.key in claimed | {None}]
+        try:
+            budget = await open_budget_of(s, principal, first.budget_id)
+            await with_scheme(s, budget, [t.data.voucher for t in members])
+        except Problem as refusal:
+            outcomes = dict.fromkeys(members, refusal)
+        else:
+            held = await ledger.owned(s, AccountKind.budget, budget.id, lock=True)
+            issued, poor, transfers = allocate(budget, held, [t.data.voucher for t in members])
+            await insert_vouchers(s, issued)
+            await fund(s, principal, budget, issued, transfers)  # raises: each alone
+            left, refused = sum(b.available for _, b in held.values()), {v.id for v in poor}
+            for t in members:
+                v = t.data.voucher
+                if v.id in refused:
+                    outcomes[t] = short_of_money(left, v.value_cents)
+                else:
+                    left -= v.value_cents
+                    outcomes[t] = voucher_out(v, principal, 0)
+        answers = [dict(k=t.data.key, st=_status(o), b=_stored(o))
+                   for t, o in outcomes.items() if t.data.key is not None]
+        if answers:
+            await s.execute(update(keys).where(keys.c.scope == key_scope,
+                                               keys.c.key == bindparam("k"))
+                            .values(status_code=bindparam("st"), body=bindparam("b")), answers)
+        await s.commit()
+    decided.answers = [(t, Once(o) if isinstance(o, VoucherOut) else o)
+                       for t, o in outcomes.items()]
+    return decided
+
+
+def _status(outcome: VoucherOut | Problem) -> int:
+    return outcome.status if isinstance(outcome, Problem) else 0
+
+
+def _stored(outcome: VoucherOut | Problem) -> str:
+    """The answer as ``kit.idempotency.run_once`` keeps it (a refusal as its problem body)."""
+    if isinstance(outcome, Problem):
+        return json.dumps({"type": outcome.type, "title": outcome.title,
+                           "status": outcome.status, "detail": outcome.detail,
+                           "errors": [e.model_dump() for e in outcome.errors]
+                           if outcome.errors else None}, default=str)
+    return outcome.model_dump_json()
+
+
+TOGETHER: Lanes[Once[VoucherOut]] = Lanes(_write_together)
+
+
+@dataclass(frozen=True)
+class BudgetFacts:
+    """What never changes about a budget: its region and its service type."""
+
+    id: str
+    region: str
+    service_type: str
+
+
+_FACTS: dict[str, BudgetFacts] = {}  # by budget id (time-ordered UUIDs: unique everywhere)
 
 
 async def _prepare_one(db: Database, settings: Settings, principal: Principal,
                        body: VoucherIn) -> Prepared:
-    async with db.reader() as r:
-        budget = await open_budget_of(r, principal, body.budget_id)
-        st = await repository.service_type(r, budget.service_type)
+    """The rules of one request, before its transaction. A budget seen before is not read
+    again (its region and service type never change; whether it is still open, and the
+    service type's payment scheme, are read in the transaction)."""
+    facts = _FACTS.get(body.budget_id)
+    if facts is None:
+        async with db.reader() as r:
+            b = await open_budget_of(r, principal, body.budget_id)
+        if len(_FACTS) >= 10_000:
+            _FACTS.clear()
+        facts = _FACTS[b.id] = BudgetFacts(b.id, b.region, b.service_type)
+    elif not access.is_region_admin(principal, facts.region):
+        raise Unprocessable.field("budget_id", "no such budget in your region")
+    cipher = CodeCipher(settings.hetu_encryption_key)
+    return prepare(body, facts, [], settings, cipher, principal)
+
+
+async def with_scheme(s: AsyncSession, budget: Budget, vouchers: list[Voucher]) -> None:
+    """The service type's payment scheme, copied onto each voucher."""
+    st = await repository.service_type(s, budget.service_type)
     if st is None:
         raise Conflict("the service type's payment scheme has not reached the voucher "
                        "service yet", type="/problems/unknown-service-type")
-    cipher = CodeCipher(settings.hetu_encryption_key)
-    return prepare(body, budget, st.payment_scheme, settings, cipher, principal)
+    for v in vouchers:
+        v.payment_scheme = st.payment_scheme
 
 
 def _holder_fingerprint(body: VoucherIn, settings: Settings) -> str:

@@ -5,8 +5,6 @@ voucher that can no longer be claimed goes back to its budget."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.principal import Principal, Role
@@ -21,6 +19,7 @@ from contracts.voucher import (
 )
 from kit.db import Database
 from kit.errors import Conflict, NotFound
+from kit.idempotency import Once
 from services.voucher import access, repository
 from services.voucher.domain.lifecycle import (
     HOLDS_PLACE,
@@ -30,11 +29,9 @@ from services.voucher.domain.lifecycle import (
     transition,
 )
 from services.voucher.models import Voucher
-from services.voucher.schemas import CancelIn, TransferIn
-from services.voucher.settings import Settings
+from services.voucher.schemas import CancelIn, TransferIn, VoucherOut
 from services.voucher.use_cases.choices import choosable, end_choice, move_places, set_choice
 from services.voucher.use_cases.claims import record_outcome
-from services.voucher.use_cases.common import Outcome as Answer
 from services.voucher.use_cases.common import (
     emit,
     give_back_rest,
@@ -79,25 +76,25 @@ async def end(s: AsyncSession, v: Voucher, action: Action, actor: Principal, rea
         await give_back_rest(s, v)
 
 
-async def cancel(db: Database, settings: Settings, principal: Principal, voucher_id: str,
-                 body: CancelIn, key: str | None) -> Answer:
-    async def work(s: AsyncSession) -> tuple[int, Any]:
+async def cancel(db: Database, principal: Principal, voucher_id: str,
+                 body: CancelIn, key: str | None) -> Once[VoucherOut]:
+    async def work(s: AsyncSession) -> VoucherOut:
         v = await _admin_voucher(s, principal, voucher_id)
         try:
             await end(s, v, Action.cancel, principal, body.reason, body.reason_code.value)
         except IllegalTransition as exc:
             raise refused(exc) from None
-        return 200, voucher_out(v, principal, 0).model_dump(mode="json")
+        return voucher_out(v, principal, 0)
 
-    return await once(settings, db, principal, f"POST /vouchers/{voucher_id}/cancellation", key,
-                      body.model_dump(mode="json"), work)
+    return await once(db, principal, f"POST /vouchers/{voucher_id}/cancellation", key,
+                      body.model_dump(mode="json"), work, VoucherOut)
 
 
-async def transfer(db: Database, settings: Settings, principal: Principal, voucher_id: str,
-                   body: TransferIn, key: str | None) -> Answer:
+async def transfer(db: Database, principal: Principal, voucher_id: str,
+                   body: TransferIn, key: str | None) -> Once[VoucherOut]:
     """A started voucher moves to another provider: claims already made stay with the provider
     that made them (paid milestones stay paid); the rest of the value follows the voucher."""
-    async def work(s: AsyncSession) -> tuple[int, Any]:
+    async def work(s: AsyncSession) -> VoucherOut:
         v = await _admin_voucher(s, principal, voucher_id)
         try:
             transition(VoucherState(v.state), Action.transfer)
@@ -117,10 +114,10 @@ async def transfer(db: Database, settings: Settings, principal: Principal, vouch
         assert before[0] is not None and before[1] is not None
         await emit(s, VoucherTransferred, v, from_provider_id=before[0],
                    from_offering_id=before[1])
-        return 200, voucher_out(v, principal, 0).model_dump(mode="json")
+        return voucher_out(v, principal, 0)
 
-    return await once(settings, db, principal, f"POST /vouchers/{voucher_id}/transfer", key,
-                      body.model_dump(mode="json"), work)
+    return await once(db, principal, f"POST /vouchers/{voucher_id}/transfer", key,
+                      body.model_dump(mode="json"), work, VoucherOut)
 
 
 async def run_deadlines(db: Database, *, batch: int = 500) -> dict[str, int]:

@@ -26,6 +26,7 @@ from contracts.voucher import (
 )
 from kit.db import Database
 from kit.errors import Conflict
+from kit.idempotency import Once
 from kit.outbox import add_event
 from services.voucher import access, ledger, repository
 from services.voucher.domain.ledger import (
@@ -37,9 +38,8 @@ from services.voucher.domain.ledger import (
 )
 from services.voucher.models import LedgerTransfer, PaymentBatch, ProviderView, plumbing
 from services.voucher.schemas import BatchFailureIn, PaymentBatchOut, PaymentLine
-from services.voucher.settings import Settings
 from services.voucher.use_cases.claims import claim_event
-from services.voucher.use_cases.common import Outcome, now, once, record
+from services.voucher.use_cases.common import now, once, record
 
 T = LedgerTransfer.__table__
 MAX_CLAIMS = 5_000  # per batch: a bigger backlog is paid in several batches
@@ -69,11 +69,11 @@ async def _event(s: AsyncSession, cls: type[PaymentBatchEvent], b: PaymentBatch,
                                    version=b.version, **extra), resource=b.id)
 
 
-async def create(db: Database, settings: Settings, principal: Principal,
-                 key: str | None) -> Outcome:
+async def create(db: Database, principal: Principal,
+                 key: str | None) -> Once[PaymentBatchOut]:
     region = access.admin_region(principal)
 
-    async def work(s: AsyncSession) -> tuple[int, Any]:
+    async def work(s: AsyncSession) -> PaymentBatchOut:
         claims = await repository.payable_claims(s, region, MAX_CLAIMS)
         if not claims:
             raise Conflict("no approved claim is waiting for payment",
@@ -108,14 +108,14 @@ async def create(db: Database, settings: Settings, principal: Principal,
                      subject_id=b.id, region=region, reason="payment batch exported",
                      details={"claims": len(ids), "total_cents": b.total_cents})
         await _event(s, PaymentBatchExported, b)
-        return 201, (await batch_out(s, b)).model_dump(mode="json")
+        return await batch_out(s, b)
 
-    return await once(settings, db, principal, "POST /payments", key, {}, work)
+    return await once(db, principal, "POST /payments", key, {}, work, PaymentBatchOut)
 
 
-async def _settle(db: Database, settings: Settings, principal: Principal, batch_id: str,
-                  key: str | None, *, paid: bool, reason: str) -> Outcome:
-    async def work(s: AsyncSession) -> tuple[int, Any]:
+async def _settle(db: Database, principal: Principal, batch_id: str,
+                  key: str | None, *, paid: bool, reason: str) -> Once[PaymentBatchOut]:
+    async def work(s: AsyncSession) -> PaymentBatchOut:
         b = access.visible_batch(principal, await repository.batch(s, batch_id, lock=True))
         if b.status != "exported":
             raise Conflict(f"the batch is already {b.status}", type="/problems/already-decided")
@@ -136,22 +136,22 @@ async def _settle(db: Database, settings: Settings, principal: Principal, batch_
             await _event(s, PaymentBatchPaid, b)
         else:
             await _event(s, PaymentBatchFailed, b, reason=reason)
-        return 200, (await batch_out(s, b)).model_dump(mode="json")
+        return await batch_out(s, b)
 
     route = "confirmation" if paid else "failure"
-    return await once(settings, db, principal, f"POST /payments/{batch_id}/{route}", key,
-                      {"reason": reason}, work)
+    return await once(db, principal, f"POST /payments/{batch_id}/{route}", key,
+                      {"reason": reason}, work, PaymentBatchOut)
 
 
-async def confirm(db: Database, settings: Settings, principal: Principal, batch_id: str,
-                  key: str | None) -> Outcome:
-    return await _settle(db, settings, principal, batch_id, key, paid=True,
+async def confirm(db: Database, principal: Principal, batch_id: str,
+                  key: str | None) -> Once[PaymentBatchOut]:
+    return await _settle(db, principal, batch_id, key, paid=True,
                          reason="payment confirmed by the region")
 
 
-async def fail(db: Database, settings: Settings, principal: Principal, batch_id: str,
-               body: BatchFailureIn, key: str | None) -> Outcome:
-    return await _settle(db, settings, principal, batch_id, key, paid=False, reason=body.reason)
+async def fail(db: Database, principal: Principal, batch_id: str,
+               body: BatchFailureIn, key: str | None) -> Once[PaymentBatchOut]:
+    return await _settle(db, principal, batch_id, key, paid=False, reason=body.reason)
 
 
 async def get(db: Database, principal: Principal, batch_id: str) -> PaymentBatchOut:

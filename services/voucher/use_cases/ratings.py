@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,17 +9,17 @@ from contracts.principal import Principal
 from contracts.voucher import RatingGiven
 from kit.db import Database
 from kit.errors import Conflict, Forbidden
+from kit.idempotency import Once
 from kit.outbox import add_event
 from services.voucher import access, repository
 from services.voucher.models import Rating, plumbing
 from services.voucher.schemas import RatingIn, RatingOut
-from services.voucher.settings import Settings
-from services.voucher.use_cases.common import Outcome, now, once
+from services.voucher.use_cases.common import now, once
 
 
-async def rate(db: Database, settings: Settings, principal: Principal, voucher_id: str,
-               body: RatingIn, key: str | None) -> Outcome:
-    async def work(s: AsyncSession) -> tuple[int, Any]:
+async def rate(db: Database, principal: Principal, voucher_id: str,
+               body: RatingIn, key: str | None) -> Once[RatingOut]:
+    async def work(s: AsyncSession) -> RatingOut:
         v = access.visible_voucher(principal, await repository.voucher(s, voucher_id,
                                                                        lock=True))
         if not access.is_holder(principal, v):
@@ -46,7 +44,7 @@ async def rate(db: Database, settings: Settings, principal: Principal, voucher_i
             region=v.region, service_type=v.service_type, stars=body.stars), resource=v.id)
         out = RatingOut(voucher_id=v.id, provider_id=r.provider_id, stars=r.stars,
                         comment=r.comment, given_at=r.given_at)
-        return 201, out.model_dump(mode="json")
+        return out
 
-    return await once(settings, db, principal, f"POST /vouchers/{voucher_id}/rating", key,
-                      body.model_dump(mode="json"), work)
+    return await once(db, principal, f"POST /vouchers/{voucher_id}/rating", key,
+                      body.model_dump(mode="json"), work, RatingOut)

@@ -50,7 +50,7 @@ async def test_openapi_documents_every_answer(registry: Registry) -> None:
     ops = [(method, path, op) for path, item in doc["paths"].items()
            for method, op in item.items()
            if not path.startswith(("/healthz", "/readyz", "/metrics", "/ops"))]
-    assert len(ops) == 22
+    assert len(ops) == 23
     for method, path, op in ops:
         where = f"{method.upper()} {path}"
         assert op.get("summary") and op.get("description"), where
@@ -66,6 +66,7 @@ async def test_openapi_documents_every_answer(registry: Registry) -> None:
             assert "401" in statuses, where
     # the writes that create something take an Idempotency-Key
     creating = [("post", "/providers"), ("post", "/offerings"), ("post", "/service-types"),
+                ("post", "/offerings/imports"),
                 ("post", "/providers/{provider_id}/accreditations"),
                 ("post", "/providers/{provider_id}/accreditations/{region}/decisions"),
                 ("post", "/providers/{provider_id}/api-keys")]

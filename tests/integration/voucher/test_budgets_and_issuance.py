@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from kit.persons import CodeCipher
 from services.voucher.models import Voucher
+from services.voucher.use_cases import issuance
 from tests.integration.voucher.conftest import HETU, OTHER_HETU, Market
 
 
@@ -144,3 +146,52 @@ async def test_same_idempotency_key_20_times_concurrently(market: Market) -> Non
     assert first.status_code == second.status_code == 409
     assert first.json()["detail"] == second.json()["detail"]
     assert (await market.issue(small["id"], value=1_000)).status_code == 201
+
+
+async def test_concurrent_issuances_are_written_together_each_answered_on_its_own(
+        market: Market, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One admin's concurrent issuances from one budget go into batches (one transaction
+    each); within a batch a key used twice, a key used before, a refused key and a voucher the
+    budget cannot cover any more are each answered as they would be alone."""
+    batches: list[int] = []
+    write = issuance.TOGETHER.writer
+
+    async def counted(batch: list[Any]) -> Any:
+        batches.append(len(batch))
+        return await write(batch)
+
+    monkeypatch.setattr(issuance.TOGETHER, "writer", counted)
+    value = 10_000
+    b = await market.open_budget(("region", 6 * value), ("837", 4 * value))  # ten vouchers
+    admin = market.admin()
+    before = await market.issue(b["id"], value=value, headers=admin | {"Idempotency-Key": "k0"})
+    assert before.status_code == 201
+
+    def keyed(key: str, **over: Any) -> Any:
+        return market.issue(b["id"], value=value, headers=admin | {"Idempotency-Key": key},
+                            **over)
+
+    answers = await asyncio.gather(
+        keyed("k0"), keyed("twice"), keyed("twice"), keyed("k0", hetu=OTHER_HETU),
+        *(keyed(f"k{i}") for i in range(1, 12)),
+        *(market.issue(b["id"], value=value) for _ in range(3)))
+    assert max(batches) > 1, batches
+    assert answers[0].text == before.text and answers[0].headers["Idempotent-Replayed"]
+    assert answers[1].status_code == 201 and answers[1].json() == answers[2].json()
+    assert answers[3].status_code == 409  # k0 with another body
+    assert answers[3].json()["errors"][0]["field"] == "Idempotency-Key"
+    statuses = [r.status_code for r in answers[4:]]
+    assert statuses.count(201) == 8 and statuses.count(409) == 6, statuses  # 1 + 1 + 8 = 10
+    assert all(r.json()["type"] == "/problems/insufficient-funds"
+               for r in answers[4:] if r.status_code == 409)
+    assert await market.count("voucher") == 10
+    refused = next(i for i, r in enumerate(answers[4:15], start=1) if r.status_code == 409)
+    await market.client.post(f"/budgets/{b['id']}/top-ups", headers=admin,
+                             json={"funder": "region", "amount_cents": value, "reason": "more"})
+    again = await keyed(f"k{refused}")  # a refusal in a batch is remembered under its key
+    assert again.status_code == 409
+    assert again.json()["detail"] == answers[3 + refused].json()["detail"]
+    dp, cp, dpo, cpo = await market.ledger_totals()
+    assert dp == cp and dpo == cpo
+    verified = (await market.client.get("/audit-chain/verification", headers=admin)).json()
+    assert verified["valid"], verified

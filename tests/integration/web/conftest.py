@@ -10,7 +10,7 @@ import pytest
 from tests.webstack import WebStack, web_stack
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebStack]:
     with web_stack(tmp_path_factory.mktemp("web")) as s:
         yield s

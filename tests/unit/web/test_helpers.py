@@ -13,6 +13,7 @@ import pytest
 from gateway.runtime import Gate
 from gateway.web import charts, downloads, forms
 from gateway.web.client import Api, ApiError, api_path
+from gateway.web.i18n import pick
 
 
 def test_bar_chart_scales_labels_and_escapes() -> None:
@@ -115,3 +116,10 @@ async def test_pages_reach_only_the_public_api(path: str) -> None:
     with pytest.raises(ApiError) as info:
         await api.call("GET", path)
     assert info.value.status == 404
+
+
+def test_text_in_another_language_is_marked_with_its_language() -> None:
+    assert pick({"fi": "Valmennus", "sv": "Coachning"}, "sv") == ("Coachning", "sv")
+    assert pick({"fi": "Valmennus", "sv": None}, "sv") == ("Valmennus", "fi")
+    assert pick({"fi": "", "en": "Coaching"}, "sv") == ("Coaching", "en")
+    assert pick(None, "en") == ("", "en")

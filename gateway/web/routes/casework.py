@@ -1,0 +1,92 @@
+"""Pages for a region's admins about single vouchers: the region's vouchers by state, and one
+voucher with its history, where an admin at a service point chooses or changes the provider on
+the holder's behalf (with a reason; the voucher service audits it)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+
+from contracts.principal import Role
+from gateway.web import reference
+from gateway.web.client import ApiError, api_path
+from gateway.web.context import Ctx, CtxDep
+from gateway.web.forms import Form
+from gateway.web.routes.vouchers import CHOOSABLE, offerings_by_id
+
+router = APIRouter(prefix="/admin")
+STATES = ("issued", "chosen", "started", "completed", "expired", "cancelled")
+
+
+def region_of(ctx: Ctx) -> str:
+    return ctx.own(Role.region_admin)
+
+
+@router.get("/vouchers")
+async def vouchers(ctx: CtxDep) -> Response:
+    region_of(ctx)
+    query = ctx.request.query_params
+    state = query.get("state", "")
+    if state not in STATES:
+        state = ""
+    cursor = query.get("cursor", "")[:600] or None
+    try:
+        result = await ctx.api.get("/vouchers", {"state": state or None, "cursor": cursor,
+                                                 "limit": 50})
+    except ApiError as exc:
+        if exc.status != 422:
+            raise
+        return ctx.redirect("/admin/vouchers")
+    return ctx.render("admin/vouchers.html", result=result, state=state, states=STATES,
+                      names=await reference.names(ctx))
+
+
+def labels(ctx: Ctx) -> dict[str, str]:
+    return {"offering_id": ctx._("Service and provider"),
+            "reason": ctx._("Reason (for example: at the holder's request, by phone)")}
+
+
+async def render_voucher(ctx: Ctx, voucher_id: str, form: Form, *,
+                         status: int = 200) -> HTMLResponse:
+    region_of(ctx)
+    v = await ctx.api.get(api_path("vouchers", voucher_id))
+    history = await ctx.api.get(api_path("vouchers", voucher_id, "choices"))
+    offerings = await offerings_by_id(ctx, {c["offering_id"] for c in history})
+    options: list[dict[str, Any]] = []
+    if v["state"] in CHOOSABLE:
+        options = (await ctx.api.get("/offerings", {"region": v["region"],
+                                                    "service_type": v["service_type"],
+                                                    "limit": 200}))["items"]
+    if not form.values.get("idempotency_key") or not form.ok:
+        form.values["idempotency_key"] = str(uuid.uuid4())
+    return ctx.render("admin/voucher.html", status=status, v=v, history=history,
+                      offerings=offerings, options=options, form=form, labels=labels(ctx),
+                      names=await reference.names(ctx),
+                      done=ctx.request.query_params.get("done", ""))
+
+
+@router.get("/vouchers/{voucher_id}")
+async def voucher(voucher_id: str, ctx: CtxDep) -> HTMLResponse:
+    return await render_voucher(ctx, voucher_id, Form())
+
+
+@router.post("/vouchers/{voucher_id}/choice")
+async def choose_for_holder(voucher_id: str, ctx: CtxDep) -> Response:
+    form = Form.of(await ctx.request.form())
+    ctx.check_csrf(form.values.get("csrf"))
+    region_of(ctx)
+    _ = ctx._
+    body = {"offering_id": form.get("offering_id"), "reason": form.get("reason")}
+    if not body["offering_id"]:
+        form.error("offering_id", _("Choose the service."))
+    if len(body["reason"]) < 3:
+        form.error("reason", _("Write the reason (at least 3 characters)."))
+    if form.ok and await ctx.submit(
+            form, "POST", api_path("vouchers", voucher_id, "choice"), body,
+            headers={"idempotency-key": form.get("idempotency_key")},
+            known=set(labels(ctx))) is None:
+        return ctx.redirect(f"/admin/vouchers/{voucher_id}", done="chosen")
+    return await render_voucher(ctx, voucher_id, form, status=422)
