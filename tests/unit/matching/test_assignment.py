@@ -271,3 +271,16 @@ def test_equal_candidates_rotate_evenly_over_seeds() -> None:
         assert r.placed == 10 and r.objective == 50
         taken[int(np.bincount(r.offering, minlength=3).argmax())] += 1
     assert all(abs(taken[o] - 400) <= 82 for o in range(3)), taken
+
+
+def test_candidate_arrays_spread_each_class_ranking_to_its_vouchers() -> None:
+    from services.matching.domain.assignment import candidate_arrays
+    from services.matching.domain.types import Ranked
+
+    def ranked(*pairs: tuple[str, int]) -> tuple[Ranked, ...]:
+        return tuple(Ranked(o, f"p-{o}", s, ()) for o, s in pairs)
+
+    rankings = [ranked(("b", 9), ("a", 7), ("c", 1)), ranked(), ranked(("c", 4))]
+    cand, scores = candidate_arrays([2, 0, 0, 1], rankings, {"a": 0, "b": 1, "c": 2}, k=2)
+    assert cand.tolist() == [[2, -1], [1, 0], [1, 0], [-1, -1]]
+    assert scores.tolist() == [[4, 0], [9, 7], [9, 7], [0, 0]]
