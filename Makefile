@@ -46,6 +46,9 @@ bench: $(STAMP)  ## benchmarks; figures go to docs/BENCHMARKS.md
 	$(PY) bench/web_pages.py
 	$(PY) bench/voucher.py
 	$(PY) bench/assignment.py
+	$(PY) bench/recommendation_service.py
+	$(PY) bench/consumer_batching.py --events 10000
+	$(PY) bench/assignment_run.py
 
 messages: $(STAMP)  ## extract the page texts and update the fi/sv/en catalogues (then translate)
 	$(VENV)/bin/pybabel --quiet extract -F gateway/web/babel.cfg --no-location --omit-header \

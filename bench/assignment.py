@@ -34,6 +34,7 @@ if str(ROOT) not in sys.path:
 
 from services.matching.domain.assignment import (  # noqa: E402
     AssignmentInput,
+    candidate_arrays,
     greedy,
     solve,
 )
@@ -118,8 +119,7 @@ def region(
     value = rng.choice(len(VALUES), vouchers)
     key = ((home * len(LANGUAGE_MIXES) + mix) * 2 + remote_suits) * len(VALUES) + value
     keys, inverse = np.unique(key, return_inverse=True)
-    cand_k = np.full((keys.size, k), -1, dtype=np.int32)
-    score_k = np.zeros((keys.size, k), dtype=np.int32)
+    rankings = []
     for i, kk in enumerate(keys.tolist()):
         rest, v_value = divmod(kk, len(VALUES))
         rest, suits = divmod(rest, 2)
@@ -135,20 +135,20 @@ def region(
             value_cents=VALUES[v_value],
             choice_deadline=today,
         )
-        ranked = recommend(
+        rec = recommend(
             holder, bucket, figures, ratings, today=today, rotation_key=seed, limit=k,
             rating_prior=prior, excluded_limit=0,
-        ).ranked  # fmt: skip
-        cand_k[i, : len(ranked)] = [position[r.offering_id] for r in ranked]
-        score_k[i, : len(ranked)] = [r.score for r in ranked]
+        )  # fmt: skip
+        rankings.append(rec.ranked)
+    candidates, scores = candidate_arrays(inverse, rankings, position, k)
     groups = {
         "municipality": home,
         "language": mix,
         "holder_kind": (rng.random(vouchers) < 0.1).astype(np.int64),
     }
     inp = AssignmentInput(
-        candidates=cand_k[inverse],
-        scores=score_k[inverse],
+        candidates=candidates,
+        scores=scores,
         capacities=capacity,
         offering_provider=provider,
         share_cap=0.02,

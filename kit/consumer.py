@@ -76,6 +76,9 @@ class Consumer:
         self.batch = batch
         self.batched = batched
         self.batch_handlers = dict(batch_handlers or {})
+        if set(self.batch_handlers) - set(handlers):
+            # a batch that fails is applied again one event at a time, with ``handlers``
+            raise ValueError("every batch-handled event type needs its one-event handler too")
         self._task: asyncio.Task[None] | None = None
         self._sub: JetStreamContext.PullSubscription | None = None
 

@@ -14,6 +14,7 @@ and uses its place and its provider's share.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -21,6 +22,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
+
+from services.matching.domain.types import Ranked
 
 IntArray = npt.NDArray[np.int64] | npt.NDArray[np.int32] | npt.NDArray[np.int16]
 I64 = npt.NDArray[np.int64]
@@ -73,6 +76,27 @@ class AssignmentResult:
 
 _CHUNK = 32_768  # rows hashed at a time: no whole-matrix temporaries
 TIE_RANGE = 1024  # the seeded tie-break's values per arc
+
+
+def candidate_arrays(
+    class_of: npt.ArrayLike,
+    rankings: Sequence[Sequence[Ranked]],
+    offering_index: Mapping[str, int],
+    k: int,
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+    """(candidates, scores) for ``AssignmentInput`` from one ranking per class of vouchers
+    that rank alike: ``class_of[v]`` is voucher v's class, ``rankings[c]`` class c's ranked
+    offerings (best first; the first ``k`` are taken), ``offering_index`` each offering's
+    index. Built per class, then spread to the vouchers in one step."""
+    n_c = len(rankings)
+    cand = np.full((n_c, k), -1, dtype=np.int32)
+    scores = np.zeros((n_c, k), dtype=np.int32)
+    for c, ranked in enumerate(rankings):
+        top = ranked[:k]
+        cand[c, : len(top)] = [offering_index[r.offering_id] for r in top]
+        scores[c, : len(top)] = [r.score for r in top]
+    of = np.asarray(class_of, dtype=np.int64)
+    return cand[of], scores[of]
 
 
 def _classes(cand: IntArray, scores: IntArray) -> tuple[I64, I64]:

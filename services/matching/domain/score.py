@@ -5,6 +5,10 @@ weight; its contribution is ``round(weight × value)``, and the score is the sum
 contributions, exactly. Equal scores are ordered by a rotation key the caller varies per call
 (a hash of the key and the offering id), so equal providers get equal first places over many
 calls; never by name or id. The holder's profile bands, age, sex, origin or health are not read.
+
+The rules are written once per offering (``exclusion_reason``, ``distance_class`` and the
+``*_value`` functions); ``recommend`` applies them to a whole bucket at once (``ranking``),
+and a unit test checks that it agrees with them offering by offering.
 """
 
 from __future__ import annotations

@@ -28,7 +28,12 @@ from kit.errors import Conflict, NotFound, Unprocessable
 from kit.idempotency import Once, run_once
 from kit.outbox import add_events
 from services.matching import access, repository
-from services.matching.domain.assignment import AssignmentInput, Status, solve
+from services.matching.domain.assignment import (
+    AssignmentInput,
+    Status,
+    candidate_arrays,
+    solve,
+)
 from services.matching.domain.score import SCORE_VERSION, recommend
 from services.matching.domain.summary import summarise
 from services.matching.domain.types import Ranked
@@ -94,13 +99,12 @@ async def execute(s: AsyncSession, settings: Settings, extra: dict[str, Any], re
                                   bucket.ratings, today=as_of, rotation_key=seed, limit=k,
                                   rating_prior=bucket.rating_prior).ranked
     n = len(vouchers)
-    cand = np.full((n, k), -1, dtype=np.int32)
-    scores = np.zeros((n, k), dtype=np.int32)
+    keys = list(rankings)
+    class_number = {key: c for c, key in enumerate(keys)}
+    cand, scores = candidate_arrays([class_number[_class_key(v)] for v in vouchers],
+                                    [rankings[key] for key in keys], offering_ids, k)
     fixed = np.full(n, -1, dtype=np.int64)
     for i, v in enumerate(vouchers):
-        ranked = rankings[_class_key(v)]
-        cand[i, :len(ranked)] = [offering_ids[r.offering_id] for r in ranked]
-        scores[i, :len(ranked)] = [r.score for r in ranked]
         kept = overrides.get(v.voucher_id)
         if kept is not None and kept.offering_id in offering_ids:
             fixed[i] = offering_ids[kept.offering_id]

@@ -21,13 +21,32 @@ from services.matching.domain.assignment import (
 from services.matching.domain.summary import summarise
 
 
+def _fixed(inp: AssignmentInput) -> np.ndarray:
+    n_v = len(inp.candidates)
+    return np.full(n_v, -1) if inp.fixed is None else np.asarray(inp.fixed)
+
+
+def _room(inp: AssignmentInput) -> tuple[np.ndarray, np.ndarray]:
+    """Places and provider shares left for the free vouchers once the fixed ones are in."""
+    fixed = _fixed(inp)
+    prov = np.asarray(inp.offering_provider)
+    n_o = len(inp.capacities)
+    kept = fixed[fixed >= 0]
+    room_o = np.maximum(np.asarray(inp.capacities) - np.bincount(kept, minlength=n_o), 0)
+    room_p = np.maximum(inp.provider_cap - np.bincount(prov[kept], minlength=prov.max() + 1), 0)
+    return room_o, room_p
+
+
 def brute_force(inp: AssignmentInput) -> tuple[int, int]:
-    """(most vouchers placed, best total score with that many) by trying every choice."""
+    """(most free vouchers placed, best total score with that many) by trying every choice."""
     cand = np.asarray(inp.candidates)
     scores = np.asarray(inp.scores)
+    fixed = _fixed(inp)
+    room_o, room_p = _room(inp)
     best = (-1, 0)
     options = [
-        [-1] + [k for k in range(cand.shape[1]) if cand[v, k] >= 0] for v in range(len(cand))
+        [-1] + ([] if fixed[v] >= 0 else [k for k in range(cand.shape[1]) if cand[v, k] >= 0])
+        for v in range(len(cand))
     ]
     for pick in itertools.product(*options):
         used_o: dict[int, int] = {}
@@ -42,8 +61,8 @@ def brute_force(inp: AssignmentInput) -> tuple[int, int]:
             used_p[p] = used_p.get(p, 0) + 1
             placed += 1
             total += int(scores[v, k])
-        ok = all(n <= inp.capacities[o] for o, n in used_o.items())
-        ok = ok and all(n <= inp.provider_cap for n in used_p.values())
+        ok = all(n <= room_o[o] for o, n in used_o.items())
+        ok = ok and all(n <= room_p[p] for p, n in used_p.items())
         if ok and (placed, total) > best:
             best = (placed, total)
     return best
@@ -71,6 +90,11 @@ def small_runs(draw: st.DrawFn) -> AssignmentInput:
             for _ in range(n_v)
         ]
     )
+    fixed = None
+    if draw(st.booleans()):  # some vouchers kept where an administrator put them
+        fixed = np.array(
+            [draw(st.sampled_from([-1, -1, *range(n_o)])) for _ in range(n_v)], dtype=np.int64
+        )
     return AssignmentInput(
         candidates=np.array(rows, dtype=np.int32),
         scores=np.array(scores, dtype=np.int32),
@@ -78,16 +102,21 @@ def small_runs(draw: st.DrawFn) -> AssignmentInput:
         offering_provider=np.array(draw(st.lists(st.integers(0, 1), min_size=n_o, max_size=n_o))),
         share_cap=draw(st.sampled_from([0.34, 0.5, 1.0])),
         seed=draw(st.integers(0, 2**31)),
+        fixed=fixed,
     )
 
 
 def check_limits(inp: AssignmentInput, offering: np.ndarray) -> None:
-    placed = offering[offering >= 0]
-    assert (np.bincount(placed, minlength=len(inp.capacities)) <= inp.capacities).all()
-    per_provider = np.bincount(np.asarray(inp.offering_provider)[placed])
-    assert (per_provider <= inp.provider_cap).all()
+    """Fixed vouchers kept; the free ones on their candidates, within what is left."""
+    fixed = _fixed(inp)
+    assert (offering[fixed >= 0] == fixed[fixed >= 0]).all()
+    room_o, room_p = _room(inp)
+    free = offering[(fixed < 0) & (offering >= 0)]
+    assert (np.bincount(free, minlength=len(room_o)) <= room_o).all()
+    per_provider = np.bincount(np.asarray(inp.offering_provider)[free], minlength=len(room_p))
+    assert (per_provider <= room_p).all()
     for v, o in enumerate(offering):
-        if o >= 0:
+        if o >= 0 and fixed[v] < 0:
             assert o in inp.candidates[v]
 
 
@@ -271,3 +300,16 @@ def test_equal_candidates_rotate_evenly_over_seeds() -> None:
         assert r.placed == 10 and r.objective == 50
         taken[int(np.bincount(r.offering, minlength=3).argmax())] += 1
     assert all(abs(taken[o] - 400) <= 82 for o in range(3)), taken
+
+
+def test_candidate_arrays_spread_each_class_ranking_to_its_vouchers() -> None:
+    from services.matching.domain.assignment import candidate_arrays
+    from services.matching.domain.types import Ranked
+
+    def ranked(*pairs: tuple[str, int]) -> tuple[Ranked, ...]:
+        return tuple(Ranked(o, f"p-{o}", s, ()) for o, s in pairs)
+
+    rankings = [ranked(("b", 9), ("a", 7), ("c", 1)), ranked(), ranked(("c", 4))]
+    cand, scores = candidate_arrays([2, 0, 0, 1], rankings, {"a": 0, "b": 1, "c": 2}, k=2)
+    assert cand.tolist() == [[2, -1], [1, 0], [1, 0], [-1, -1]]
+    assert scores.tolist() == [[4, 0], [9, 7], [9, 7], [0, 0]]
