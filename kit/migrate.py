@@ -49,6 +49,26 @@ async def upgrade(db: Database, migrations: str, *, service: str, revision: str 
         await conn.run_sync(_run)
 
 
+MADE_BY_MIGRATIONS = "made_by_migrations"
+
+
+def compared_names(metadata: MetaData) -> Callable[[str | None, str, Any], bool]:
+    """Alembic's ``include_name`` for ``metadata``: never another service's version table (a
+    shared database holds them), and not what the migrations make in raw SQL without a model
+    (``metadata.info["made_by_migrations"]``: a full-text virtual table with its shadow tables
+    ``<name>_*``, an index of an operator class)."""
+    own = tuple(metadata.info.get(MADE_BY_MIGRATIONS, ()))
+
+    def include_name(name: str | None, type_: str, _parent: Any) -> bool:
+        if not name:
+            return True
+        if type_ == "table" and name.startswith("alembic_version"):
+            return False
+        return not any(name == made or name.startswith(made + "_") for made in own)
+
+    return include_name
+
+
 def run_env(metadata: MetaData, settings: Callable[[], ServiceSettings]) -> None:
     """Body of every service's ``migrations/env.py``; ``settings`` gives the database to
     migrate when Alembic runs from the command line (``services.migrate``)."""
@@ -63,12 +83,7 @@ def run_env(metadata: MetaData, settings: Callable[[], ServiceSettings]) -> None
         "render_as_batch": True,
         "compare_type": True,
     }
-
-    def include_name(name: str | None, type_: str, _parent: Any) -> bool:
-        # a shared database may hold other services' version tables: never touch them
-        return not (type_ == "table" and name and name.startswith("alembic_version"))
-
-    opts["include_name"] = include_name
+    opts["include_name"] = compared_names(metadata)
 
     conn = cfg.attributes.get("connection")
     if conn is not None:

@@ -22,6 +22,9 @@ from kit.orm import UTCDateTime, new_metadata
 from kit.tables import plumbing_tables
 
 metadata = new_metadata()
+# made by the search migration in raw SQL, without a model (see OfferingSearch)
+metadata.info["made_by_migrations"] = (
+    "offering_fts", "ix_offering_search_text_trgm", "ix_offering_search_title_trgm")
 
 
 class Base(DeclarativeBase):

@@ -14,7 +14,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from kit.db import Database
-from kit.migrate import alembic_config, upgrade, version_table
+from kit.migrate import alembic_config, compared_names, upgrade, version_table
 from services.migrate import SERVICES, migrations_dir
 from tests.support import DbFactory
 
@@ -31,8 +31,7 @@ async def test_migrations_match_models(db: DbFactory, service: str) -> None:
         def diff(conn: Any) -> list[Any]:
             ctx = MigrationContext.configure(conn, opts={
                 "compare_type": True, "version_table": version_table(service),
-                "include_name": lambda name, type_, _p: not (
-                    type_ == "table" and str(name).startswith("alembic_version"))})
+                "include_name": compared_names(metadata)})
             return list(compare_metadata(ctx, metadata))
 
         async with database.write_engine.connect() as conn:
