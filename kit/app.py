@@ -8,7 +8,6 @@ JSON logs and problem+json errors.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -34,6 +33,7 @@ from kit.pagination import CursorKind, CursorPosition, LimitQuery, paginate
 from kit.runtime import Runtime, RuntimeDep
 from kit.settings import ServiceSettings
 from kit.tables import PlumbingTables
+from kit.tasks import cancel_and_wait
 
 ConsumerFactory = Callable[[Runtime], Sequence[Consumer]]
 
@@ -94,10 +94,7 @@ def create_service_app(
             yield
         finally:
             for task in job_tasks:
-                task.cancel()
-            for task in job_tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await cancel_and_wait(task)
             for c in rt.consumers:
                 await c.stop()
             await relay.stop()

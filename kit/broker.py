@@ -20,6 +20,7 @@ from nats.js.errors import NotFoundError
 
 from contracts.events import STREAMS
 from kit.settings import DUPLICATE_WINDOW_SECONDS
+from kit.tasks import bounded, cancel_and_wait
 
 log = structlog.get_logger("kit.broker")
 
@@ -99,13 +100,9 @@ class NatsLink:
         await self.nc.flush(timeout=timeout)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        await cancel_and_wait(self._task)
         if self.nc is not None:
-            with contextlib.suppress(Exception):
-                await self.nc.close()
+            await bounded(self.nc.close(), "nats connection")
 
 
 async def ensure_streams(js: JetStreamContext, *, replicas: int = 1) -> None:

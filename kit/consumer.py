@@ -37,6 +37,7 @@ from kit.broker import NatsLink, ensure_streams
 from kit.db import Database
 from kit.outbox import write_outbox
 from kit.tables import PlumbingTables
+from kit.tasks import cancel_and_wait
 
 log = structlog.get_logger("kit.consumer")
 
@@ -86,10 +87,7 @@ class Consumer:
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.name}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _subscribe(self, js: JetStreamContext) -> JetStreamContext.PullSubscription:
         """Create the durable consumer, or bring an existing one to the current settings.

@@ -32,6 +32,7 @@ from kit import metrics
 from kit.broker import NatsLink, ensure_streams
 from kit.db import Database
 from kit.tables import PlumbingTables
+from kit.tasks import cancel_and_wait
 
 log = structlog.get_logger("kit.outbox")
 
@@ -163,10 +164,7 @@ class OutboxRelay:
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.service}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def backlog(self) -> int:
         async with self.db.reader() as s:
