@@ -34,9 +34,12 @@ SEARCH = CursorKind("registry.offerings", OfferingPosition)
     summary="Search offerings",
     description="Public search over the offerings of providers accredited in the offering's "
     "region: a suspended, revoked or expired accreditation hides them at once. Filters "
-    "combine; `q` matches every word (case-insensitive, as a substring) in the provider's "
-    "name, the title and the description in any language. Sorted by next start date, then "
-    "id (stable); cursor paginated; `total` counts every match.\n\n"
+    "combine; `q` matches every word (up to 8) as a substring, case and accents folded, of "
+    "the provider's name, the title and the description in any language and the Finnish and "
+    "Swedish names of the offering's municipalities (`Tammerfors` finds what `Tampere` "
+    "finds). Offerings whose title holds every word come first; then by next start date and "
+    "publication order (stable); cursor paginated. `total` counts matches up to 200; "
+    "`total_exact` is false when there are more.\n\n"
     "`visibility=all` also returns hidden and withdrawn offerings: for a provider's staff "
     "(their own offerings) and a region admin (their region's).",
     responses=problems(401, 403, 422),
