@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.principal import Principal
 from kit.db import Database
-from kit.errors import Conflict, FieldError, Unprocessable
+from kit.errors import FieldError, Problem, Unprocessable
 from kit.idempotency import Once
 from kit.persons import CodeCipher
-from services.voucher import access, ledger, repository
+from services.voucher import access, ledger
 from services.voucher.domain.issuance import IssuanceRefused
 from services.voucher.domain.ledger import AccountKind
+from services.voucher.models import Budget, Voucher
 from services.voucher.schemas import VoucherIn
 from services.voucher.settings import Settings
 from services.voucher.use_cases.common import once
@@ -32,6 +33,7 @@ from services.voucher.use_cases.issuance import (
     insert_vouchers,
     open_budget_of,
     prepare,
+    with_scheme,
 )
 
 CSV_COLUMNS = ("henkilotunnus", "business_id", "value_cents", "valid_until", "choice_deadline",
@@ -115,31 +117,25 @@ async def issue_many(db: Database, settings: Settings, principal: Principal, bud
     access.admin_region(principal)
     if len(rows) > settings.bulk_max_rows:
         raise Unprocessable.field("rows", f"at most {settings.bulk_max_rows} per request")
-    cipher = CodeCipher(settings.hetu_encryption_key)
+    # Every row's rules, keyed hash and encryption before the write transaction begins (on
+    # SQLite the writer is not held meanwhile); whether the budget is still open, and the
+    # payment scheme, are read again in the transaction.
+    early: Problem | None = None
+    checked: dict[int, RowResult] = {}
+    prepared: list[tuple[int, Voucher]] = []
+    try:
+        async with db.reader() as r:
+            facts = await open_budget_of(r, principal, budget_id)
+        checked, prepared = _prepare_rows(rows, facts, settings, principal)
+    except Problem as exc:
+        early = exc
 
     async def work(s: AsyncSession) -> BulkReport:
+        if early is not None:
+            raise early  # under the key: a retry gets the same refusal
         budget = await open_budget_of(s, principal, budget_id)
-        st = await repository.service_type(s, budget.service_type)
-        if st is None:
-            raise Conflict("the service type's payment scheme has not reached the voucher "
-                           "service yet", type="/problems/unknown-service-type")
-        results: dict[int, RowResult] = {}
-        prepared = []
-        for line, raw in rows:
-            try:
-                if "_extra" in raw:
-                    raise IssuanceRefused("row", "has more cells than the header")
-                body = VoucherIn.model_validate({**raw, "budget_id": budget_id})
-                p = prepare(body, budget, st.payment_scheme, settings, cipher, principal)
-                prepared.append((line, p.voucher))
-            except ValidationError as exc:
-                results[line] = RowResult(line=line, status="refused", errors=[
-                    FieldError(field=_field(e["loc"]), message=str(e["msg"]).removeprefix(
-                        "Value error, ")) for e in exc.errors(include_input=False)])
-            except IssuanceRefused as exc:
-                results[line] = RowResult(line=line, status="refused",
-                                          errors=[FieldError(field=exc.field,
-                                                             message=exc.message)])
+        await with_scheme(s, budget, [v for _, v in prepared])
+        results = dict(checked)
         held = await ledger.owned(s, AccountKind.budget, budget.id, lock=True)
         issued, poor, transfers = allocate(budget, held, [v for _, v in prepared])
         await insert_vouchers(s, issued)
@@ -160,3 +156,26 @@ async def issue_many(db: Database, settings: Settings, principal: Principal, bud
 
     return await once(db, principal, "POST /vouchers/bulk-issuance", key,
                       {"budget_id": budget_id, "body": digest}, work, BulkReport)
+
+
+def _prepare_rows(rows: list[tuple[int, dict[str, Any]]], budget: Budget, settings: Settings,
+                  principal: Principal
+                  ) -> tuple[dict[int, RowResult], list[tuple[int, Voucher]]]:
+    """Each row checked on its own: (refused rows by line, prepared vouchers with their line)."""
+    cipher = CodeCipher(settings.hetu_encryption_key)
+    refused: dict[int, RowResult] = {}
+    prepared = []
+    for line, raw in rows:
+        try:
+            if "_extra" in raw:
+                raise IssuanceRefused("row", "has more cells than the header")
+            body = VoucherIn.model_validate({**raw, "budget_id": budget.id})
+            prepared.append((line, prepare(body, budget, [], settings, cipher, principal).voucher))
+        except ValidationError as exc:
+            refused[line] = RowResult(line=line, status="refused", errors=[
+                FieldError(field=_field(e["loc"]), message=str(e["msg"]).removeprefix(
+                    "Value error, ")) for e in exc.errors(include_input=False)])
+        except IssuanceRefused as exc:
+            refused[line] = RowResult(line=line, status="refused",
+                                      errors=[FieldError(field=exc.field, message=exc.message)])
+    return refused, prepared
