@@ -18,12 +18,15 @@ run: $(STAMP)  ## start NATS, the three services and the gateway; load demo data
 	$(PY) deploy/launcher.py
 
 CHROMIUM ?= /usr/bin/chromium
+# test files run in parallel worker processes (each with its own nats-server, SQLite files and
+# PostgreSQL schemas); TEST_WORKERS=0 runs them in this process
+TEST_WORKERS ?= 2
 
 test: $(STAMP)  ## unit, integration, e2e and browser tests (PostgreSQL too when TEST_POSTGRES_URL is set)
 	$(PY) -m services.migrate heads
 	@test -x $(CHROMIUM) || echo "NOTE: Chromium not found at $(CHROMIUM): the browser tests" \
 		"(tests/browser) are skipped. Install it with: apt-get install chromium"
-	SETELI_CHROMIUM=$(CHROMIUM) $(PY) -m pytest
+	SETELI_CHROMIUM=$(CHROMIUM) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit
