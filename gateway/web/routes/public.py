@@ -47,7 +47,7 @@ async def search(ctx: CtxDep) -> HTMLResponse:
         params["remote"] = True
     params |= {"cursor": cursor or None, "limit": limit}
     names = await reference.names(ctx)
-    result: dict[str, Any] = {"items": [], "total": 0, "next_cursor": None}
+    result: dict[str, Any] = {"items": [], "total": 0, "total_exact": True, "next_cursor": None}
     status = 200
     try:
         result = await ctx.api.get("/offerings", params)

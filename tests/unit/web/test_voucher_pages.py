@@ -95,3 +95,13 @@ def test_the_ranking_factors_are_named_with_their_points() -> None:
     assert "Omavastuusi: -5 pistettä" in html
     assert 'id="no-ranking"' not in html
     assert "100,00\xa0€" in html  # the co-payment: price less the voucher's value
+
+
+@pytest.mark.parametrize(("lang", "exact", "inexact"), [
+    ("fi", "7 palvelua löytyi", "Yli 200 palvelua löytyi"),
+    ("sv", "7 tjänster hittades", "Över 200 tjänster hittades"),
+    ("en", "7 services found", "More than 200 services found")])
+def test_a_bounded_count_is_said_as_more_than(lang: str, exact: str, inexact: str) -> None:
+    macros = environment(lang).get_template("macros.html").module
+    assert str(macros.found({"total": 7, "total_exact": True})).strip() == exact  # type: ignore[attr-defined]
+    assert str(macros.found({"total": 200, "total_exact": False})).strip() == inexact  # type: ignore[attr-defined]
