@@ -12,9 +12,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from contracts.principal import Role
 from gateway.web import reference
-from gateway.web.client import ApiError, api_path
+from gateway.web.client import api_path
 from gateway.web.context import Ctx, CtxDep
 from gateway.web.forms import Form
+from gateway.web.routes.listing import voucher_list
 from gateway.web.routes.vouchers import CHOOSABLE, offerings_by_id
 
 router = APIRouter(prefix="/admin")
@@ -28,20 +29,8 @@ def region_of(ctx: Ctx) -> str:
 @router.get("/vouchers")
 async def vouchers(ctx: CtxDep) -> Response:
     region_of(ctx)
-    query = ctx.request.query_params
-    state = query.get("state", "")
-    if state not in STATES:
-        state = ""
-    cursor = query.get("cursor", "")[:600] or None
-    try:
-        result = await ctx.api.get("/vouchers", {"state": state or None, "cursor": cursor,
-                                                 "limit": 50})
-    except ApiError as exc:
-        if exc.status != 422:
-            raise
-        return ctx.redirect("/admin/vouchers")
-    return ctx.render("admin/vouchers.html", result=result, state=state, states=STATES,
-                      names=await reference.names(ctx))
+    return await voucher_list(ctx, states=STATES, template="admin/vouchers.html",
+                              back="/admin/vouchers")
 
 
 def labels(ctx: Ctx) -> dict[str, str]:

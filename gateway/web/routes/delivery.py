@@ -15,6 +15,7 @@ from gateway.web import reference
 from gateway.web.client import ApiError, api_path
 from gateway.web.context import Ctx, CtxDep
 from gateway.web.forms import Form
+from gateway.web.routes.listing import voucher_list
 
 router = APIRouter(prefix="/staff")
 STATES = ("chosen", "started", "completed")
@@ -56,20 +57,8 @@ async def all_claims(ctx: Ctx, status: str | None = None) -> list[dict[str, Any]
 @router.get("/vouchers")
 async def our_vouchers(ctx: CtxDep) -> Response:
     staff(ctx)
-    query = ctx.request.query_params
-    state = query.get("state", "")
-    if state not in STATES:
-        state = ""
-    cursor = query.get("cursor", "")[:600] or None
-    try:
-        result = await ctx.api.get("/vouchers", {"state": state or None, "cursor": cursor,
-                                                 "limit": 50})
-    except ApiError as exc:
-        if exc.status != 422:
-            raise
-        return ctx.redirect("/staff/vouchers")
-    return ctx.render("staff/vouchers.html", result=result, state=state, states=STATES,
-                      names=await reference.names(ctx))
+    return await voucher_list(ctx, states=STATES, template="staff/vouchers.html",
+                              back="/staff/vouchers")
 
 
 async def render_voucher(ctx: Ctx, voucher_id: str, form: Form, *, action: str = "",
