@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from kit import idempotency
 from kit.app import Job, Runtime, create_service_app
 from services.matching.api import assignments, recommendations, statistics
 from services.matching.consumers import REGISTRY, consumers
@@ -20,9 +18,8 @@ from services.matching.use_cases import statistics as publications
 def jobs(rt: Runtime) -> list[Job]:
     settings = rt.settings
     assert isinstance(settings, Settings)
-    out = [Job("idempotency-purge", 3600.0,
-               lambda rt: idempotency.purge(rt.db, rt.plumbing,
-                                               older_than=timedelta(hours=24)))]
+    # idempotency keys, outbox, inbox and dead letters are pruned by kit's housekeeping job
+    out: list[Job] = []
     if settings.assignment_interval_seconds > 0:
         out.append(Job("default-assignment", settings.assignment_interval_seconds,
                        lambda rt: assignment_runs.scheduled(rt.db, settings, rt.extra)))

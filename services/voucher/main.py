@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from kit import idempotency
 from kit.app import Job, Runtime, create_service_app
 from services.voucher.api import budgets, claims, payments, reports, vouchers
 from services.voucher.consumers import REGISTRY, consumers
@@ -19,12 +17,10 @@ from services.voucher.use_cases import lifecycle
 def jobs(rt: Runtime) -> list[Job]:
     settings = rt.settings
     assert isinstance(settings, Settings)
-    retention = timedelta(hours=settings.idempotency_retention_hours)
+    # idempotency keys, outbox, inbox and dead letters are pruned by kit's housekeeping job
     return [
         Job("voucher-deadlines", settings.lifecycle_interval_seconds,
             lambda rt: lifecycle.run_deadlines(rt.db)),
-        Job("idempotency-purge", 3600.0,
-            lambda rt: idempotency.purge(rt.db, rt.plumbing, older_than=retention)),
     ]
 
 

@@ -23,8 +23,6 @@ class Settings(ServiceSettings, PersonKeySettings):
                               description="time after completion (or after the voucher's "
                               "validity, when it never completed) for the outcome to be "
                               "claimed; then the outcome is recorded as not achieved")
-    idempotency_retention_hours: float = Field(
-        default=48.0, ge=24.0, description="how long an Idempotency-Key's first answer is kept")
     lifecycle_interval_seconds: float = Field(
         default=300.0, gt=0, description="how often expiry and outcome deadlines are run")
     bulk_max_rows: int = Field(default=10_000, ge=1, le=100_000)
