@@ -170,7 +170,9 @@ class SearchEntry(Base):
         Index("ix_offering_search_region_type", "visible", "region_code", "service_type", "key"),
         Index("ix_offering_search_type", "visible", "service_type", "key"),
         Index("ix_offering_search_remote", "visible", "remote", "key"),
-        Index("ix_offering_search_provider", "provider_id", "visible", "key"),
+        # The provider's offerings in order, visible or not (their staff see them all); the
+        # public's filter on ``visible`` is answered from the index.
+        Index("ix_offering_search_provider", "provider_id", "key", "visible"),
     )
 
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -195,6 +197,25 @@ class SearchPlace(Base):
     municipality_code: Mapped[str] = mapped_column(String(3), primary_key=True)
     key: Mapped[int] = mapped_column(
         ForeignKey("offering_search.key", ondelete="CASCADE"), primary_key=True)
+
+
+class SearchLanguage(Base):
+    """A search row's languages, each as a *facet* alone (``sv``) and with the offering's
+    region (``sv pirkanmaa``), with the row's visibility and service type: a language's
+    offerings, in a region and of a service type or not, are one range of an index in the
+    search's order, so that a page and the bounded count read only what they return."""
+
+    __tablename__ = "offering_search_language"
+    __table_args__ = (
+        Index("ix_offering_search_language", "facet", "visible", "key"),
+        Index("ix_offering_search_language_type", "facet", "visible", "service_type", "key"),
+    )
+
+    facet: Mapped[str] = mapped_column(String(44), primary_key=True)
+    key: Mapped[int] = mapped_column(
+        ForeignKey("offering_search.key", ondelete="CASCADE"), primary_key=True)
+    visible: Mapped[bool] = mapped_column(Boolean)
+    service_type: Mapped[str] = mapped_column(String(60))
 
 
 class ApiKey(Base):

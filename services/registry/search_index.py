@@ -48,6 +48,7 @@ from services.registry.models import (
     Offering,
     OfferingLanguage,
     SearchEntry,
+    SearchLanguage,
     SearchPlace,
 )
 from services.registry.schemas import OfferingSearch
@@ -55,6 +56,7 @@ from services.registry.schemas import OfferingSearch
 COUNT_LIMIT = 200
 S = SearchEntry
 P = SearchPlace
+L = SearchLanguage
 fts = table("offering_fts", column("rowid", BigInteger))
 
 
@@ -99,16 +101,22 @@ async def index(s: AsyncSession, offerings: Sequence[Offering]) -> None:
     if kept:
         old = select(S.key).where(S.offering_id.in_(list(kept))).scalar_subquery()
         await s.execute(delete(P).where(P.key.in_(old)))
+        await s.execute(delete(L).where(L.key.in_(old)))
         await s.execute(delete(S).where(S.offering_id.in_(list(kept))))
     fresh = iter(await next_seqs(s, len(ids) - len(kept)))
     places = await place_names_of(s, [c for o in offerings for c in o.municipalities])
     rows = []
     where: list[dict[str, Any]] = []
+    spoken: list[dict[str, Any]] = []
     for o in offerings:
         seq = kept.get(o.id) or next(fresh)
         st = text_of(o, places)
         key = order_key(o.next_start, seq)
         where += [{"municipality_code": c, "key": key} for c in sorted(set(o.municipalities))]
+        spoken += [{"facet": facet, "key": key, "visible": o.visible,
+                    "service_type": o.service_type}
+                   for lang in sorted(set(o.languages))
+                   for facet in (lang, language_facet(lang, o.region_code))]
         rows.append({"key": key, "seq": seq, "offering_id": o.id,
                      "provider_id": o.provider_id, "region_code": o.region_code,
                      "service_type": o.service_type, "remote": o.remote, "visible": o.visible,
@@ -116,10 +124,20 @@ async def index(s: AsyncSession, offerings: Sequence[Offering]) -> None:
     await s.execute(insert(S), rows)
     if where:
         await s.execute(insert(P), where)
+    if spoken:
+        await s.execute(insert(L), spoken)
+
+
+def language_facet(language: str, region: str | None) -> str:
+    """The language's facet in ``offering_search_language``: alone, or with a region."""
+    return f"{language} {region}" if region else language
 
 
 async def set_visible(s: AsyncSession, offering_id: str, visible: bool) -> None:
     await s.execute(update(S).where(S.offering_id == offering_id).values(visible=visible))
+    await s.execute(update(L).where(L.key.in_(
+        select(S.key).where(S.offering_id == offering_id).scalar_subquery()))
+        .values(visible=visible).execution_options(synchronize_session=False))
 
 
 async def follow_visibility(s: AsyncSession, provider_id: str, region: str) -> None:
@@ -128,6 +146,12 @@ async def follow_visibility(s: AsyncSession, provider_id: str, region: str) -> N
         update(S).where(S.provider_id == provider_id, S.region_code == region)
         .values(visible=select(Offering.visible).where(Offering.id == S.offering_id)
                 .scalar_subquery())
+        .execution_options(synchronize_session=False))
+    await s.execute(
+        update(L).where(L.key.in_(select(S.key).where(S.provider_id == provider_id,
+                                                      S.region_code == region)
+                                  .scalar_subquery()))
+        .values(visible=select(S.visible).where(S.key == L.key).scalar_subquery())
         .execution_options(synchronize_session=False))
 
 
@@ -188,11 +212,25 @@ class _Plan:
         # Without the text index, a municipality's rows are walked in order (a municipality
         # holds few offerings of the register); else they are looked up per match.
         self.place = f.municipality if not self.fts else None
-        self.cond = (_filters(replace(f, municipality=None), include_hidden,
-                              by_index=not _sqlite(s)) if self.place
-                     else _filters(f, include_hidden))
+        # Without words, a municipality or a provider, a language's public offerings (in the
+        # region, of the service type) are one range of ``offering_search_language``.
+        self.spoken: list[ColumnElement[bool]] = []
+        if f.language and not (words or f.municipality or f.provider_id or include_hidden):
+            self.spoken = [L.facet == language_facet(f.language, f.region), L.visible == true()]
+            if f.service_type:
+                self.spoken.append(L.service_type == f.service_type)
+            rest = replace(f, region=None, service_type=None, language=None)
+            self.cond = _filters(rest, True, by_index=not _sqlite(s))
+        elif self.place:
+            self.cond = _filters(replace(f, municipality=None), include_hidden,
+                                 by_index=not _sqlite(s))
+        else:
+            self.cond = _filters(f, include_hidden)
 
     def _plain(self) -> tuple[Any, Any]:
+        if self.spoken:
+            return (select(S.key, S.offering_id).select_from(L).join(S, S.key == L.key)
+                    .where(*self.spoken), L.key)
         if self.place:
             return (select(S.key, S.offering_id).select_from(P).join(S, S.key == P.key)
                     .where(P.municipality_code == self.place), P.key)
@@ -231,6 +269,14 @@ class _Plan:
         q = q.where(*self.cond, *self._words_in(S.text, indexed=self.fts))
         return q.order_by(order) if self.fts else q
 
+    def counted(self) -> Any:
+        """At most ``COUNT_LIMIT + 1`` matches; from the language's index alone when it holds
+        every condition."""
+        if self.spoken and not self.cond:
+            return select(L.key).where(*self.spoken).limit(COUNT_LIMIT + 1)
+        q = self.matching().with_only_columns(S.key, maintain_column_froms=True)
+        return q.limit(COUNT_LIMIT + 1)
+
 
 async def search(s: AsyncSession, f: OfferingSearch, words: Sequence[str], *,
                  include_hidden: bool, after: tuple[int, int] | None, limit: int) -> Found:
@@ -250,6 +296,6 @@ async def search(s: AsyncSession, f: OfferingSearch, words: Sequence[str], *,
             break
     if after is None and len(rows) <= limit:
         return Found(rows, len(rows), True)  # the first page holds every match
-    counted = plan.matching().limit(COUNT_LIMIT + 1).subquery()
+    counted = plan.counted().subquery()
     total = int(await s.scalar(select(func.count()).select_from(counted)) or 0)
     return Found(rows, min(total, COUNT_LIMIT), total <= COUNT_LIMIT)

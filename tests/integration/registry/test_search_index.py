@@ -1,7 +1,8 @@
 """The search table and its text index against the plain filter: over random offerings
-(imported in bulk, some changed, some withdrawn) and random queries, the indexed search returns
-exactly the offerings that a plain reading of their fields selects, in the same order (title
-matches first, then next start, then publication), Swedish names and folded accents included.
+(imported in bulk, some changed, some withdrawn, their provider suspended and reinstated) and
+random queries, the indexed search returns exactly the offerings that a plain reading of their
+fields selects, in the same order (title matches first, then next start, then publication),
+Swedish names and folded accents included.
 Then the bounded count, and the import's report, idempotency and refusals."""
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Model:
     providers: dict[str, tuple[str, str]] = field(default_factory=dict)  # id: (region, name)
     offerings: dict[str, dict[str, Any]] = field(default_factory=dict)  # id: body + seq
     seq: int = 0
+    suspended: set[str] = field(default_factory=set)
 
 
 def bodies(region: str) -> st.SearchStrategy[dict[str, Any]]:
@@ -65,6 +67,7 @@ queries = st.fixed_dictionaries({}, optional={
     "language": st.sampled_from(["sv", "en"]),
     "remote": st.booleans(),
     "q": st.lists(st.sampled_from(WORDS), min_size=1, max_size=2).map(" ".join),
+    "provider": st.integers(0, 2),
 })
 
 
@@ -74,7 +77,9 @@ def expected(m: Model, query: dict[str, Any]) -> list[str]:
     out = []
     for oid, o in m.offerings.items():
         region, name = m.providers[o["provider_id"]]
-        if o["withdrawn"] or o["region"] != region:
+        if o["withdrawn"] or o["region"] != region or o["provider_id"] in m.suspended:
+            continue
+        if query.get("provider_id") not in (None, o["provider_id"]):
             continue
         if any(query.get(k) not in (None, o[k]) for k in ("region", "service_type", "remote")):
             continue
@@ -156,16 +161,35 @@ async def test_indexed_search_returns_what_the_plain_filter_returns(
             o |= body
         if mine and withdraw < 30:
             await withdrawn(registry, m, mine[withdraw % len(mine)])
+        if data.draw(st.integers(0, 99), "suspension") < 30:
+            await decided(registry, m, sorted(m.providers)[change % 2], "suspend")
         for _ in range(3):
             query = data.draw(queries, "query")
+            if "provider" in query:
+                query["provider_id"] = sorted(m.providers)[query.pop("provider")]
             ids, totals = await found(registry, query)
             want = expected(m, query)
             assert ids == want, query
             assert set(totals) == {len(want)}, query
     finally:
+        for pid in sorted(m.suspended):
+            await decided(registry, m, pid, "reinstate")
         for oid in mine:
             if not m.offerings[oid]["withdrawn"]:
                 await withdrawn(registry, m, oid)
+
+
+async def decided(registry: Registry, m: Model, pid: str, decision: str) -> None:
+    """Suspend or reinstate a provider in its region (which hides or shows its offerings)."""
+    region = m.providers[pid][0]
+    r = await registry.client.post(f"/providers/{pid}/accreditations/{region}/decisions",
+                                   json={"decision": decision, "reason": "property test"},
+                                   headers=registry.admin(region))
+    assert r.status_code == 200, r.text
+    if decision == "suspend":
+        m.suspended.add(pid)
+    else:
+        m.suspended.discard(pid)
 
 
 async def withdrawn(registry: Registry, m: Model, oid: str) -> None:
@@ -190,3 +214,40 @@ async def test_the_count_is_bounded(register: tuple[Registry, Model],
     monkeypatch.setattr(search_index, "COUNT_LIMIT", 10)
     page = (await registry.client.get("/offerings", params={"limit": 2, "q": "kurssi"})).json()
     assert (page["total"], page["total_exact"]) == (6, True)
+
+
+async def test_a_language_follows_suspension_withdrawal_and_changes(
+        register: tuple[Registry, Model]) -> None:
+    """The language index (``offering_search_language``) drives a search by language without
+    words: it follows the provider's accreditation, a withdrawal and a changed offering."""
+    registry, m = register
+    pid, other = sorted(p for p, (region, _) in m.providers.items() if region == "pirkanmaa")
+    mine = await imported(registry, m, pid, [
+        offering_body(languages=["sv"], service_type="career-guidance"),
+        offering_body(languages=["fi", "sv"], service_type="job-search-coaching")])
+    theirs = await imported(registry, m, other, [offering_body(languages=["sv"])])
+    shapes = [{"language": "sv"}, {"language": "sv", "region": "pirkanmaa"},
+              {"language": "sv", "region": "pirkanmaa", "service_type": "career-guidance"},
+              {"language": "sv", "service_type": "career-guidance", "remote": "false"},
+              {"language": "sv", "region": "pohjois-pohjanmaa"}]
+
+    async def check() -> None:
+        for query in shapes:
+            ids, totals = await found(registry, query)
+            want = expected(m, query | {"remote": False} if "remote" in query else query)
+            assert ids == want and set(totals) <= {len(want)}, query
+
+    await check()
+    await decided(registry, m, pid, "suspend")
+    await check()
+    assert mine[0] not in (await found(registry, {"language": "sv"}))[0]
+    await decided(registry, m, pid, "reinstate")
+    await check()
+    body = offering_body(languages=["en"], service_type="career-guidance")
+    r = await registry.client.put(f"/offerings/{mine[0]}", json=body,
+                                  headers=registry.staff(pid) | {"If-Match": "*"})
+    assert r.status_code == 200, r.text
+    m.offerings[mine[0]] |= body
+    await withdrawn(registry, m, theirs[0])
+    await check()
+    assert (await found(registry, {"language": "sv", "region": "pirkanmaa"}))[0] == [mine[1]]
