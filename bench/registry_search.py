@@ -30,7 +30,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -55,6 +55,7 @@ from services.registry.schemas import (
     OfferingIn,
     ProviderApplication,
 )
+from services.registry.schemas.common import today
 from services.registry.use_cases import accreditation, offering_imports, offerings, providers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,8 +63,11 @@ MIGRATIONS = str(ROOT / "services" / "registry" / "migrations")
 WORDS = ("valmennus työnhaku ura ohjaus koulutus rekrytointi yrittäjä kasvu digitaidot "
          "ryhmä yksilö verkossa englanniksi ruotsiksi nopea kokenut tuettu kielikoulutus "
          "asiakaspalvelu logistiikka hoiva rakennus ohjelmointi myynti").split()
-EXTRA_LANGS = ["sv", "en", "ar", "so", "ru", "uk", "et", "fa"]
+OTHER_LANGS = ["ar", "so", "ru", "uk", "et", "fa"]
 PROVIDERS = 300
+LARGE = 1  # the provider with a twentieth of the register besides its round-robin share
+PAGE = 20  # the page size of every query shape
+IMPORT_SIZES = (10, 50, 200, 500)
 
 
 @dataclass
@@ -81,23 +85,37 @@ def offering(rnd: random.Random, region: str, by_region: dict[str, list[str]]) -
         "description": {"fi": " ".join(rnd.sample(WORDS, 12))},
         "municipalities": rnd.sample(by_region[region], rnd.randint(1, 3)),
         "remote": rnd.random() < 0.2,
-        "languages": ["fi", *rnd.sample(EXTRA_LANGS, rnd.randint(0, 2))],
+        # Finnish always; Swedish and English the commonest others.
+        "languages": ["fi", *(["sv"] if rnd.random() < 0.3 else []),
+                      *(["en"] if rnd.random() < 0.25 else []),
+                      *rnd.sample(OTHER_LANGS, rnd.randint(0, 1))],
         "unit_price_cents": rnd.randint(20_000, 500_000), "capacity": rnd.randint(0, 30),
-        "next_start": (date.today() + timedelta(days=rnd.randint(0, 180))).isoformat(),
+        "next_start": (today() + timedelta(days=rnd.randint(0, 180))).isoformat(),
         "duration_days": 42})
 
 
-async def seed(db: Database, n_offerings: int, one_by_one: int, rnd: random.Random) -> Seeded:
-    started = time.perf_counter()
-    await upgrade(db, MIGRATIONS, service="registry")
+def places() -> dict[str, list[str]]:
     by_region: dict[str, list[str]] = {}
     for code, (_fi, _sv, region) in MUNICIPALITIES.items():
         by_region.setdefault(region, []).append(code)
+    return by_region
+
+
+def staff(pid: str) -> Principal:
+    return Principal(sub=f"bench-staff-{pid}", role=Role.provider, provider_id=pid)
+
+
+def owner(j: int) -> int:
+    """The provider of the j-th offering: round robin, and every 20th to the large one."""
+    return LARGE if j % 20 == 0 else j % PROVIDERS
+
+
+async def approved(db: Database, out: Seeded, n: int, rnd: random.Random) -> None:
+    """``n`` providers, each approved in one of the regions in turn."""
     regions = list(REGIONS)
-    out = Seeded()
-    valid_until = date.today() + timedelta(days=365)
+    valid_until = today() + timedelta(days=365)
     numbers = (n for n in range(2_000_000, 3_000_000) if business_id_of(n))
-    for i in range(PROVIDERS):
+    for i in range(n):
         region = regions[i % 3]
         bid = business_id_of(next(numbers))
         assert bid
@@ -114,17 +132,20 @@ async def seed(db: Database, n_offerings: int, one_by_one: int, rnd: random.Rand
             principal=admin, if_match=IfMatch(), key=None)
         out.providers.append((pid, region))
 
-    def staff(pid: str) -> Principal:
-        return Principal(sub=f"bench-staff-{pid}", role=Role.provider, provider_id=pid)
 
-    bodies = [offering(rnd, out.providers[j % PROVIDERS][1], by_region)
-              for j in range(n_offerings)]
+async def seed(db: Database, n_offerings: int, one_by_one: int, rnd: random.Random) -> Seeded:
+    started = time.perf_counter()
+    await upgrade(db, MIGRATIONS, service="registry")
+    by_region = places()
+    out = Seeded()
+    await approved(db, out, PROVIDERS, rnd)
+    bodies = [offering(rnd, out.providers[owner(j)][1], by_region) for j in range(n_offerings)]
     # Provider by provider: the first ``one_by_one`` offerings (one of each of the first
     # providers) published one by one, the provider's others in one import (500 at most per
     # request), so that both are timed through the same stretch of a shared machine's load.
     mine: dict[int, list[int]] = {}
     for j in range(n_offerings):
-        mine.setdefault(j % PROVIDERS, []).append(j)
+        mine.setdefault(owner(j), []).append(j)
     placed: dict[int, str] = {}
     single, bulk = [0, 0.0], [0, 0.0]
     for p, rows in mine.items():
@@ -147,7 +168,7 @@ async def seed(db: Database, n_offerings: int, one_by_one: int, rnd: random.Rand
     out.one_by_one, out.bulk = (int(single[0]), single[1]), (int(bulk[0]), bulk[1])
     ids = [placed[j] for j in range(n_offerings)]
     for j in range(0, n_offerings, 25):
-        pid = out.providers[j % PROVIDERS][0]
+        pid = out.providers[owner(j)][0]
         await offerings.withdraw(db, ids[j], principal=staff(pid), if_match=IfMatch())
     for i, (pid, region) in enumerate(out.providers):
         if i % 10 == 9:
@@ -160,6 +181,42 @@ async def seed(db: Database, n_offerings: int, one_by_one: int, rnd: random.Rand
     return out
 
 
+async def import_costs(url: str, schema: str | None, rounds: int) -> dict[str, float]:
+    """Milliseconds per offering published one by one and by imports of each of
+    :data:`IMPORT_SIZES`, on a fresh register of three providers; the kinds take turns, round
+    after round, so that they share the load of a shared machine and the register's growth."""
+    db = Database(url, schema=schema)
+    rnd = random.Random(7)
+    try:
+        await upgrade(db, MIGRATIONS, service="registry")
+        out = Seeded()
+        await approved(db, out, 3, rnd)
+        by_region = places()
+        spent: dict[str, list[float]] = {}  # kind: [offerings, seconds]
+        turn = 0
+        for _ in range(rounds):
+            for kind, n, times in [("one by one", 1, 30), *((f"import of {k}", k, max(1, 100 // k))
+                                                           for k in IMPORT_SIZES)]:
+                pid, region = out.providers[turn % 3]
+                turn += 1
+                batches = [[offering(rnd, region, by_region) for _ in range(n)]
+                           for _ in range(times)]
+                t0 = time.perf_counter()
+                for batch in batches:
+                    if n == 1:
+                        await offerings.publish(db, batch[0], principal=staff(pid), key=None)
+                    else:
+                        await offering_imports.import_offerings(
+                            db, OfferingImportIn(items=batch), principal=staff(pid), key=None)
+                took = time.perf_counter() - t0
+                done = spent.setdefault(kind, [0.0, 0.0])
+                done[0] += n * times
+                done[1] += took
+        return {kind: seconds / count * 1000 for kind, (count, seconds) in spent.items()}
+    finally:
+        await db.dispose()
+
+
 async def backlog(db: Database) -> int:
     t = tables.outbox
     async with db.reader() as s:
@@ -167,8 +224,13 @@ async def backlog(db: Database) -> int:
     return int(n or 0)
 
 
-def shapes(own: str) -> list[tuple[str, dict[str, str], bool]]:
-    """(name, query, as the provider's staff)"""
+def shapes(own: str, small: str) -> list[tuple[str, dict[str, str], bool]]:
+    """(name, query, as the provider's staff); every query asks for a page of :data:`PAGE`."""
+    return [(name, {**query, "limit": str(PAGE)}, as_staff)
+            for name, query, as_staff in _shapes(own, small)]
+
+
+def _shapes(own: str, small: str) -> list[tuple[str, dict[str, str], bool]]:
     return [
         ("all regions, first page", {}, False),
         ("region", {"region": "pirkanmaa"}, False),
@@ -185,6 +247,7 @@ def shapes(own: str) -> list[tuple[str, dict[str, str], bool]]:
         ("free text, partial word", {"q": "valmen"}, False),
         ("one provider, public", {"provider_id": own}, False),
         ("own offerings, all (staff)", {"visibility": "all"}, True),
+        ("small provider, public", {"provider_id": small}, False),
     ]
 
 
@@ -192,7 +255,11 @@ async def _prepare(url: str, schema: str | None, n: int, one_by_one: int) -> See
     db = Database(url, schema=schema)
     try:
         seeded = await seed(db, n, one_by_one, random.Random(20261123))
-        if not db.sqlite:
+        if db.sqlite:  # planner statistics, as PRAGMA optimize or ANALYZE in operation
+            async with db.write_engine.connect() as conn:
+                await conn.execute(text("ANALYZE"))
+                await conn.commit()
+        else:
             # What autovacuum does soon after a bulk load (PostgreSQL 13+ also vacuums after
             # inserts): planner statistics, and the visibility map for index-only scans.
             async with db.write_engine.connect() as conn:
@@ -226,10 +293,11 @@ def run_backend(backend: str, targets: dict[int, tuple[str, str | None]],
     sizes = list(targets)
     results: dict[int, dict[str, Any]] = {}
     procs: dict[int, Proc] = {}
-    own: dict[int, str] = {}
+    own: dict[int, tuple[str, str]] = {}
     for size, (url, schema) in targets.items():
         seeded = asyncio.run(_prepare(url, schema, size, args.one_by_one))
-        own[size] = seeded.providers[1][0]  # approved, none of its offerings withdrawn
+        # The large provider (a twentieth of the register) and a small one (approved).
+        own[size] = seeded.providers[LARGE][0], seeded.providers[2][0]
         results[size] = {"seeded": seeded, "shapes": {}}
         env = {"REGISTRY_DATABASE_URL": url, "NATS_URL": nats_url,
                "REGISTRY_LOG_LEVEL": "WARNING", "SETELI_PRINCIPAL_SECRET": DEV_PRINCIPAL_SECRET}
@@ -241,19 +309,20 @@ def run_backend(backend: str, targets: dict[int, tuple[str, str | None]],
         for size, proc in procs.items():
             proc.start()
             asyncio.run(_drained(*targets[size]))
-        for i, (name, _params, as_staff) in enumerate(shapes("")):
+        for i, (name, _params, as_staff) in enumerate(shapes("", "")):
             order = sizes if i % 2 == 0 else sizes[::-1]
             got: dict[int, Any] = {}
             for size in order:
-                params = dict(shapes(own[size])[i][1])
+                params = dict(shapes(*own[size])[i][1])
                 headers = {"X-Seteli-Principal": encode(
-                    Principal(sub="bench-staff", role=Role.provider, provider_id=own[size]),
+                    Principal(sub="bench-staff", role=Role.provider, provider_id=own[size][0]),
                     DEV_PRINCIPAL_SECRET, ttl_seconds=3600)} if as_staff else {}
                 target = f"{procs[size].url}/offerings?{urlencode(params)}"
                 first = httpx.get(target, headers=headers)
                 first.raise_for_status()
                 got[size] = [target, headers, (first.json()["total"],
-                                               first.json()["total_exact"])]
+                                               first.json()["total_exact"],
+                                               len(first.json()["items"]))]
             for size in order:
                 target, headers, _ = got[size]
                 got[size].append(load(target, seconds=args.seconds / 2, concurrency=1,
@@ -279,15 +348,32 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0, help="per shape and load")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--import-rounds", type=int, default=6,
+                        help="rounds of the import-size comparison (0: none)")
+    parser.add_argument("--search", action=argparse.BooleanOptionalAction, default=True,
+                        help="measure the search (--no-search: only the imports)")
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL"),
                         help="also run on PostgreSQL (a fresh schema, dropped afterwards)")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
 
     runs: dict[tuple[int, str], dict[str, Any]] = {}
+    imports: dict[str, dict[str, float]] = {}
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="seteli-search-") as tmp_s:
         tmp = Path(tmp_s)
+        if args.import_rounds:
+            imports["SQLite"] = asyncio.run(import_costs(
+                f"sqlite+aiosqlite:///{tmp / 'imports.db'}", None, args.import_rounds))
+            if args.postgres:
+                schema = f"bench_{uuid.uuid4().hex[:8]}"
+                try:
+                    imports["PostgreSQL"] = asyncio.run(import_costs(
+                        normalise_url(args.postgres), schema, args.import_rounds))
+                finally:
+                    asyncio.run(_drop(normalise_url(args.postgres), schema))
+        if not args.search:
+            sizes = []
         nats = NatsServer(tmp / "nats")
         nats.start()
         try:
@@ -307,6 +393,21 @@ def main() -> None:
         finally:
             nats.stop()
     report(runs, sizes, args, load_before, os.getloadavg())
+    report_imports(imports)
+
+
+def report_imports(imports: dict[str, dict[str, float]]) -> None:
+    if not imports:
+        return
+    print("\n  publishing: ms per offering, and the import's speed-up per offering over one "
+          "by one")
+    for backend, costs in imports.items():
+        single = costs["one by one"]
+        line = f"  {backend:<11} one by one {single:6.2f}"
+        for kind, ms in costs.items():
+            if kind != "one by one":
+                line += f" | {kind} {ms:6.3f} ({single / ms:4.1f}x)"
+        print(line)
 
 
 async def _drop(url: str, schema: str) -> None:
@@ -316,14 +417,17 @@ async def _drop(url: str, schema: str) -> None:
     await db.dispose()
 
 
-def _count(total: tuple[int, bool]) -> str:
-    n, exact = total
-    return f"{n}" if exact else f">{n}"
+def _count(total: tuple[int, bool, int]) -> str:
+    """The page's rows and the (bounded) count of matches."""
+    n, exact, rows = total
+    return f"{rows}/{n}" if exact else f"{rows}/>{n}"
 
 
 def report(runs: dict[tuple[int, str], dict[str, Any]], sizes: list[int],
            args: argparse.Namespace, load_before: tuple[float, float, float],
            load_after: tuple[float, float, float]) -> None:
+    if not runs:
+        return
     backends = list(dict.fromkeys(b for _, b in runs))
     print(f"\nRegistry search — {machine()}, {args.workers} registry worker process(es); "
           f"one client, then {args.concurrency}; load average before "
@@ -340,13 +444,13 @@ def report(runs: dict[tuple[int, str], dict[str, Any]], sizes: list[int],
     worst: dict[tuple[int, str], tuple[float, float]] = {}
     for size in sizes:
         print(f"\n  {size} offerings")
-        header = f"  {'query shape':<32}{'matches':>8}"
+        header = f"  {'query shape':<32}{'rows/matches':>13}"
         for backend in backends:
             header += f" | {backend + ' p50/p95/p99 ms':>27} {'req/s':>6} {'p95':>6}"
         print(header)
         first = runs[(size, backends[0])]
         for name in first["shapes"]:
-            line = f"  {name:<32}{_count(first['shapes'][name][0]):>8}"
+            line = f"  {name:<32}{_count(first['shapes'][name][0]):>13}"
             for backend in backends:
                 total, single, loaded = runs[(size, backend)]["shapes"][name]
                 assert total == first["shapes"][name][0], (size, backend, name, total)

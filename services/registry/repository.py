@@ -110,6 +110,14 @@ async def regions(s: AsyncSession) -> list[Region]:
     return list((await s.scalars(select(Region).order_by(Region.code))).all())
 
 
+async def region_codes(s: AsyncSession) -> list[str]:
+    return list((await s.scalars(select(Region.code))).all())
+
+
+async def service_type_codes(s: AsyncSession) -> list[str]:
+    return list((await s.scalars(select(ServiceType.code))).all())
+
+
 async def region(s: AsyncSession, code: str) -> Region | None:
     return await s.get(Region, code)
 
@@ -207,7 +215,7 @@ async def add_offerings(s: AsyncSession, offerings: Sequence[Offering]) -> None:
         await s.execute(insert(OfferingMunicipality), facets_m)
     if facets_l:
         await s.execute(insert(OfferingLanguage), facets_l)
-    await search_index.index(s, offerings)
+    await search_index.index(s, offerings, new=True)
 
 
 async def api_keys(s: AsyncSession, provider_id: str, *,

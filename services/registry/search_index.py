@@ -90,14 +90,16 @@ def text_of(o: Offering, places: Mapping[str, list[str]]) -> SearchText:
     return search_text(o.title, o.description, o.provider_name, dict.fromkeys(names))
 
 
-async def index(s: AsyncSession, offerings: Sequence[Offering]) -> None:
+async def index(s: AsyncSession, offerings: Sequence[Offering], *, new: bool = False) -> None:
     """Write the search rows of ``offerings`` (replacing the ones they had; an offering keeps
-    its sequence number)."""
+    its sequence number); ``new``: offerings inserted in this transaction, without rows yet."""
     if not offerings:
         return
     ids = [o.id for o in offerings]
-    got = await s.execute(select(S.offering_id, S.seq).where(S.offering_id.in_(ids)))
-    kept: dict[str, int] = {oid: seq for oid, seq in got.all()}
+    kept: dict[str, int] = {}
+    if not new:
+        got = await s.execute(select(S.offering_id, S.seq).where(S.offering_id.in_(ids)))
+        kept = {oid: seq for oid, seq in got.all()}
     if kept:
         old = select(S.key).where(S.offering_id.in_(list(kept))).scalar_subquery()
         await s.execute(delete(P).where(P.key.in_(old)))

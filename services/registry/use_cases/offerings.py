@@ -56,8 +56,8 @@ class Known:
 
 async def known(s: AsyncSession, bodies: list[OfferingIn]) -> Known:
     codes = sorted({c for b in bodies for c in b.municipalities})
-    return Known(regions=frozenset(r.code for r in await repository.regions(s)),
-                 service_types=frozenset(t.code for t in await repository.service_types(s)),
+    return Known(regions=frozenset(await repository.region_codes(s)),
+                 service_types=frozenset(await repository.service_type_codes(s)),
                  region_of=await repository.municipality_regions(s, codes))
 
 

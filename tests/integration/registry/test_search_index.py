@@ -8,7 +8,7 @@ Then the bounded count, and the import's report, idempotency and refusals."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from services.registry import search_index
 from services.registry.domain.places import MUNICIPALITIES
 from services.registry.domain.search import fold
+from services.registry.schemas.common import today
 from tests.integration.registry.conftest import Registry, offering_body
 
 NAMES = {code: [fi] + ([sv] if sv else []) for code, (fi, sv, _r) in MUNICIPALITIES.items()}
@@ -56,7 +57,7 @@ def bodies(region: str) -> st.SearchStrategy[dict[str, Any]]:
         "languages": st.lists(st.sampled_from(["fi", "sv", "en"]), min_size=1, max_size=2,
                               unique=True),
         "next_start": st.integers(0, 6).map(
-            lambda d: (date.today() + timedelta(days=d)).isoformat()),
+            lambda d: (today() + timedelta(days=d)).isoformat()),
     }).map(lambda b: offering_body(**b))
 
 
