@@ -226,6 +226,11 @@ class _Plan:
         elif self.place:
             self.cond = _filters(replace(f, municipality=None), include_hidden,
                                  by_index=not _sqlite(s))
+        elif f.provider_id and not self.fts:
+            # A provider's offerings are walked from its index, whatever SQLite's statistics.
+            self.cond = [S.provider_id == f.provider_id,
+                         *_filters(replace(f, provider_id=None), include_hidden,
+                                   by_index=not _sqlite(s))]
         else:
             self.cond = _filters(f, include_hidden)
 
