@@ -12,8 +12,9 @@ process (uvloop, httptools) with its own nats-server, waits until the outbox rel
 published every seeding event, and drives each query shape on every size back to back (the
 order alternating between shapes, so that the sizes share the load of a shared machine) from a
 separate load-generator process on 127.0.0.1: one client for latency, then several for
-throughput. Goal: one-client p95 <= 20 ms
-at 20,000 for every shape, and p95 at 20,000 <= 1.5 x p95 at 2,000.
+throughput; every query asks for the same page of 20. Before that, publishing one by one is
+compared with imports of 10, 50, 200 and 500 offerings on a fresh register. Goal: one-client
+p95 <= 20 ms at 20,000 for every shape, and p95 at 20,000 <= 1.5 x p95 at 2,000.
 
     .venv/bin/python bench/registry_search.py [--sizes 2000,20000,50000] [--seconds 4]
     BENCH_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/seteli_test \\
