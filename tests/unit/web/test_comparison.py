@@ -1,0 +1,91 @@
+"""The comparison page's reading of the matching service's answers: equal scores in one order
+per voucher from page to page, outcome figures and ratings said in words (never a number below
+the minimum), pages that exist, and the words in every language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gateway.web import comparison, i18n
+from gateway.web.app import environment
+
+
+def ranked(*scores: int) -> dict[str, Any]:
+    return {"items": [{"offering_id": f"o{i}", "score": s, "factors": []}
+                      for i, s in enumerate(scores)], "eligible_count": len(scores)}
+
+
+def test_equal_scores_keep_one_order_per_voucher_whatever_the_services_rotation() -> None:
+    data = ranked(90, 50, 50, 50, 50, 10)
+    base = comparison.ranking_of(data, "v1")
+    assert base is not None
+    order = base.order()
+    assert order[0] == "o0" and order[-1] == "o5" and set(order[1:5]) == {"o1", "o2", "o3", "o4"}
+    rotated = dict(data, items=[data["items"][0], *reversed(data["items"][1:5]),
+                                data["items"][5]])
+    again = comparison.ranking_of(rotated, "v1")
+    assert again is not None and again.order() == order  # the same from page to page
+    # another holder's voucher puts the equal ones in another order (some voucher does)
+    others = {tuple(r.order()) for r in (comparison.ranking_of(data, f"v{i}")
+                                         for i in range(2, 30)) if r is not None}
+    assert len(others) > 1
+
+
+@pytest.mark.parametrize(("figure", "kind"), [
+    (None, "none"),
+    ({"too_few_participants": True, "ratio": None}, "too_few"),
+    ({"too_few_participants": False, "ratio": 1.3, "ratio_low": 1.05, "ratio_high": 1.6,
+      "starts": 40}, "better"),
+    ({"too_few_participants": False, "ratio": 0.7, "ratio_low": 0.5, "ratio_high": 0.95,
+      "starts": 40}, "worse"),
+    ({"too_few_participants": False, "ratio": 1.1, "ratio_low": 0.8, "ratio_high": 1.4,
+      "starts": 20}, "as_expected"),
+    ({"too_few_participants": False, "ratio": "1.1", "ratio_low": 0.8, "ratio_high": 1.4,
+      "starts": 20}, "none"),  # not a number: nothing is said
+    ({"too_few_participants": False, "ratio": True, "ratio_low": 0.8, "ratio_high": 1.4,
+      "starts": 20}, "none"),
+])
+def test_an_outcome_figure_in_words(figure: dict[str, Any] | None, kind: str) -> None:
+    assert comparison.outcome(figure)["kind"] == kind
+
+
+@pytest.mark.parametrize(("item", "kind"), [
+    (None, "none"), ({"count": 0, "mean": None}, "none"),
+    ({"count": 2, "mean": None}, "hidden"), ({"count": 3, "mean": 4.3}, "few"),
+    ({"count": 12, "mean": 3.9}, "shown"), ({"count": -1, "mean": 5}, "none"),
+    ({"count": "7", "mean": 5}, "none"),
+])
+def test_ratings_in_words(item: dict[str, Any] | None, kind: str) -> None:
+    assert comparison.rating(item)["kind"] == kind
+
+
+def test_page_numbers_are_pages_that_exist() -> None:
+    assert comparison.pages_of(0) == 1 and comparison.pages_of(20) == 1
+    assert comparison.pages_of(21) == 2
+    for text, page in (("2", 2), ("9", 3), ("0", 1), ("", 1), (None, 1), ("abc", 1),
+                       ("-1", 1), ("99999", 1), ("２", 1), ("1e3", 1)):
+        assert comparison.page_number(text, 3) == page, text
+
+
+def test_by_provider_takes_the_vouchers_service_only() -> None:
+    data = {"items": [{"provider_id": "p1", "service_type": "career-guidance", "count": 3},
+                      {"provider_id": "p1", "service_type": "recruitment-help", "count": 9},
+                      {"provider_id": 5}, "junk"]}
+    assert comparison.by_provider(data, "career-guidance") == {"p1": data["items"][0]}
+    assert comparison.by_provider({"detail": "x"}, "career-guidance") == {}
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_premises_words_in_every_language(lang: str) -> None:
+    words = environment(lang).get_template("premises.html").module
+    codes = ("step_free_entrance", "accessible_toilet", "induction_loop", "lift",
+             "accessible_parking")
+    names = [str(words.feature(code)).strip() for code in codes]  # type: ignore[attr-defined]
+    assert all(n and n not in codes for n in names) and len(set(names)) == len(names)
+    remote = {"remote": True, "municipalities": [], "accessibility": []}
+    assert str(words.address(remote)) != str(words.address(  # type: ignore[attr-defined]
+        {"remote": False, "municipalities": ["837"]}))
+    assert str(words.new_customers({"accepting_new_customers": False})) != str(  # type: ignore[attr-defined]
+        words.new_customers({"accepting_new_customers": True}))  # type: ignore[attr-defined]
