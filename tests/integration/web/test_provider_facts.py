@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, timedelta
-from typing import Any
 
 import pytest
 
@@ -83,48 +81,13 @@ def test_staff_form_takes_premises_and_refuses_them_at_their_fields(
     assert public(stack, f"/offerings/{item['id']}")["accepting_new_customers"] is True
 
 
-def earlier_customers(stack: WebStack, offerings: list[dict[str, Any]]) -> None:
-    """Earlier customers written into matching's read model (started a month ago, so inside
-    the statistics window, which a voucher started today is not): three with the first
-    offering's provider, an outcome each; then the region publishes its statistics. Ratings:
-    two of the first provider (too few for an average), three of the second."""
-    from sqlalchemy import create_engine, insert
-
-    from services.matching.models import RatingView, VoucherView
-
-    url = stack.services["matching"].env["MATCHING_DATABASE_URL"].replace("+aiosqlite", "")
-    started = date.today() - timedelta(days=30)
-    first, second = offerings[0], offerings[1]
-    tag = uuid.uuid4().hex[:8]
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(insert(VoucherView), [dict(
-            voucher_id=f"earlier-{tag}-{i}", version=9, state="completed", region="pirkanmaa",
-            service_type="career-guidance", holder_kind="person", holder_ref=None,
-            home_municipality="837", languages=["fi"], remote_suits=True,
-            profile={"unemployment": "under_3_months", "education": "basic",
-                     "earlier_services": "none"},
-            value_cents=60_000, valid_until=started + timedelta(days=365),
-            choice_deadline=started, provider_id=first["provider_id"],
-            offering_id=first["id"], started_on=started,
-            completed_on=started + timedelta(days=10),
-            outcome=["employed", "not_achieved", "studying"][i]) for i in range(3)])
-        conn.execute(insert(RatingView), [dict(
-            voucher_id=f"rated-{tag}-{i}", provider_id=o["provider_id"], offering_id=o["id"],
-            region="pirkanmaa", service_type="career-guidance", stars=stars)
-            for i, (o, stars) in enumerate([(first, 5), (first, 3), (second, 4), (second, 5),
-                                            (second, 4)])])
-    engine.dispose()
-    api.admin(stack).ok("POST", "/statistics/publications")
-
-
 def test_compare_shows_figures_ratings_and_premises_of_the_whole_ranking(
         stack: WebStack) -> None:
     region_admin = api.admin(stack)
     budget = api.budget(region_admin, "career-guidance")
     voucher = api.issue(region_admin, budget["id"])
     offerings = api.offerings(stack, "pirkanmaa", "career-guidance")
-    earlier_customers(stack, offerings)
+    api.earlier_customers(stack, offerings)
     maija = Browser(stack.url)
     maija.sign_in(user="citizen-maija")
     try:
