@@ -81,8 +81,10 @@ async def search(
     summary="Publish an offering",
     description="By the provider's staff or systems, in a region where the provider is "
     "approved (else 409, type `/problems/not-accredited`). Municipalities must belong to that "
-    "region; languages are ISO 639-1 codes; the unit price is in euro cents. Emits "
-    "`offering.published`. Accepts `Idempotency-Key`.",
+    "region; languages are ISO 639-1 codes; the unit price is in euro cents. The premises' "
+    "street address, postcode and post office go together (all or none); accessibility is "
+    "a list of known features with a short text; `accepting_new_customers` says whether new "
+    "customers are taken now. Emits `offering.published`. Accepts `Idempotency-Key`.",
     responses=problems(401, 403, 409, 422),
 )
 async def publish(body: OfferingIn, rt: RuntimeDep, principal: PrincipalDep,
@@ -108,7 +110,8 @@ async def get(offering_id: str, rt: RuntimeDep,
     "/{offering_id}",
     response_model=OfferingOut,
     summary="Update an offering",
-    description="By the provider's staff: replaces the offering's details (not its region). "
+    description="By the provider's staff: replaces the offering's details (not its region); "
+    "each part that changed (details, places, premises) gets its own `…_updated_at`. "
     "`If-Match` with the version guards against lost updates (412). A withdrawn offering "
     "cannot be changed (409). Emits `offering.updated`.",
     responses=problems(401, 403, 404, 409, 412, 422),
