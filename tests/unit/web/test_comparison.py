@@ -89,3 +89,40 @@ def test_premises_words_in_every_language(lang: str) -> None:
         {"remote": False, "municipalities": ["837"]}))
     assert str(words.new_customers({"accepting_new_customers": False})) != str(  # type: ignore[attr-defined]
         words.new_customers({"accepting_new_customers": True}))  # type: ignore[attr-defined]
+
+
+class FakeApi:
+    """Answers the search with ``listed`` and one offering by id for ``known``."""
+
+    def __init__(self, listed: list[str], known: set[str]) -> None:
+        self.listed, self.known = listed, known
+        self.calls: list[str] = []
+
+    async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        from gateway.web.client import ApiError
+
+        self.calls.append(path)
+        if path == "/offerings":
+            return {"items": [{"id": i} for i in self.listed]}
+        oid = path.rsplit("/", 1)[-1]
+        if oid not in self.known:
+            raise ApiError(404, {"title": "Not Found"})
+        return {"id": oid}
+
+
+async def test_the_shown_offerings_come_from_one_search_or_one_by_one() -> None:
+    from types import SimpleNamespace
+
+    from gateway.web.routes import vouchers
+
+    v = {"region": "pirkanmaa", "service_type": "career-guidance"}
+    short = FakeApi(listed=["a", "b"], known={"c"})
+    got = await vouchers.offerings_shown(SimpleNamespace(api=short), v,  # type: ignore[arg-type]
+                                         ["c", "a", "x", "b"], ranked=4)
+    assert [o["id"] for o in got] == ["c", "a", "b"]  # in the ranking's order; x is gone
+    assert sorted(short.calls) == ["/offerings", "/offerings/c", "/offerings/x"]
+    long = FakeApi(listed=["a"], known={"a", "b"})
+    got = await vouchers.offerings_shown(SimpleNamespace(api=long), v,  # type: ignore[arg-type]
+                                         ["b", "a"], ranked=vouchers.SEARCHED + 1)
+    assert [o["id"] for o in got] == ["b", "a"]
+    assert "/offerings" not in long.calls and len(long.calls) == 2
