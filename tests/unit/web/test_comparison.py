@@ -126,3 +126,46 @@ async def test_the_shown_offerings_come_from_one_search_or_one_by_one() -> None:
                                          ["b", "a"], ranked=vouchers.SEARCHED + 1)
     assert [o["id"] for o in got] == ["b", "a"]
     assert "/offerings" not in long.calls and len(long.calls) == 2
+
+
+def test_the_compare_page_says_the_figures_and_offers_no_choice_where_none_are_taken() -> None:
+    from types import SimpleNamespace
+
+    from gateway.web.reference import Names
+
+    env = environment("en")
+    base = {"title": {"fi": "Uraohjaus", "en": "Career guidance"}, "unit_price_cents": 60_000,
+            "languages": ["fi"], "municipalities": ["837"], "remote": False,
+            "next_start": "2026-12-01", "capacity": 3, "updated_at": "2026-11-29T10:00:00Z",
+            "street_address": None, "accessibility": [], "accepting_new_customers": True}
+    items = [base | {"id": "o1", "provider_id": "p1", "provider_name": "Polku Oy"},
+             base | {"id": "o2", "provider_id": "p2", "provider_name": "Ura ry",
+                     "accepting_new_customers": False, "street_address": "Katu 1",
+                     "postcode": "33100", "post_office": "Tampere",
+                     "accessibility": ["lift"]}]
+    ctx = SimpleNamespace(csrf_token="t", url=lambda path, **_: path, switch_links=lambda: [],
+                          request=SimpleNamespace(url=SimpleNamespace(path="/vouchers/v/c")))
+    html = env.get_template("vouchers/compare.html").render(
+        ctx=ctx, lang="en", principal=None, status=200, total=2, current=None,
+        v={"id": "v", "state": "issued", "offering_id": None, "value_cents": 50_000,
+           "service_type": "career-guidance"},
+        items=items, cursor=None, next_cursor=None, can_choose=True, page=1, pages=3,
+        figures={"p1": {"too_few_participants": True},
+                 "p2": {"too_few_participants": False, "ratio": 1.25, "ratio_low": 1.05,
+                        "ratio_high": 1.5, "starts": 40}},
+        ratings={"p1": {"count": 2, "mean": None}, "p2": {"count": 12, "mean": 4.3}},
+        outcome=comparison.outcome, rating=comparison.rating,
+        form=SimpleNamespace(values={"idempotency_key": "k"}, ok=True, errors={}, general=[]),
+        names=Names([], [], "en"), ranking=comparison.ranking_of({"items": [
+            {"offering_id": "o1", "score": 10, "factors": []},
+            {"offering_id": "o2", "score": 5, "factors": []}]}, "v"))
+    assert "Too few participants to show results (fewer than 18 started)" in html
+    assert "Better than expected: 1,25 times as often" in html
+    assert "95 % confidence interval 1,05–1,50; 40 started" in html
+    assert "2 ratings: too few to show an average" in html
+    assert "4,3 of 5 stars from 12 ratings" in html
+    assert "Katu 1, 33100 Tampere" in html and "Lift" in html
+    assert "No, not taking new customers now" in html
+    assert 'name="offering_id" value="o1"' in html  # o1 can be chosen, o2 takes no one now
+    assert 'name="offering_id" value="o2"' not in html
+    assert "Page 1 of 3" in html and "Next page" in html and "Previous page" not in html
