@@ -19,7 +19,6 @@ from gateway.web.forms import ApiMessage, Form, whole_number
 
 router = APIRouter(prefix="/vouchers")
 CHOOSABLE = ("issued", "chosen")
-SEARCHED = 50  # a ranking this short is read from one search of the registry
 
 
 def holder(ctx: Ctx) -> None:
@@ -118,21 +117,13 @@ async def recommendations(ctx: Ctx, voucher_id: str) -> comparison.Ranking | Non
     return comparison.ranking_of(data, voucher_id)
 
 
-async def offerings_shown(ctx: Ctx, v: dict[str, Any], ids: list[str],
-                          ranked: int) -> list[dict[str, Any]]:
-    """The offerings ``ids`` in that order; a withdrawn or hidden one is left out. When the
-    ranking is short, one search of the voucher's region and service holds them all; else
-    they are asked for one by one, at once."""
-    known: dict[str, dict[str, Any]] = {}
-    if ranked <= SEARCHED:
-        found = await ctx.api.get("/offerings", {
-            "region": v["region"], "service_type": v["service_type"], "limit": SEARCHED})
-        known = {o["id"]: o for o in found["items"]}
-    missing = [i for i in ids if i not in known]
-    for oid, got in zip(missing, await asyncio.gather(
-            *(offerings_by_id(ctx, {oid}) for oid in missing)), strict=True):
-        known |= {oid: got[oid]} if oid in got else {}
-    return [known[i] for i in ids if i in known]
+async def offerings_shown(ctx: Ctx, ids: list[str]) -> list[dict[str, Any]]:
+    """The offerings ``ids`` in that order, in one request (a withdrawn or hidden one is left
+    out)."""
+    if not ids:
+        return []
+    found = await ctx.api.get("/offerings", {"id": ids})
+    return list(found["items"])
 
 
 async def fallback_page(ctx: Ctx, v: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
@@ -167,7 +158,7 @@ async def render_compare(ctx: Ctx, voucher_id: str, form: Form, *,
         pages = comparison.pages_of(len(order))
         page = comparison.page_number(ctx.request.query_params.get("page"), pages)
         shown = order[(page - 1) * comparison.PAGE:page * comparison.PAGE]
-        items = await offerings_shown(ctx, v, shown, len(order))
+        items = await offerings_shown(ctx, shown)
         total = ranking.eligible
     else:
         cursor, found = await fallback_page(ctx, v)

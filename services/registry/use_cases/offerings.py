@@ -220,3 +220,16 @@ async def search(db: Database, viewer: Principal | None, wanted: OfferingSearch,
     more = len(found.rows) > limit and page
     nxt = OfferingPosition(tier=page[-1][0], key=page[-1][1]) if more else None
     return SearchResult(rows, nxt, found.total, found.exact)
+
+
+MAX_IDS = 50
+
+
+async def named(db: Database, viewer: Principal | None, ids: list[str]) -> list[RowMapping]:
+    """The offerings ``ids`` the viewer may see (as :func:`get`), in the order asked; unknown
+    ones are left out."""
+    wanted = list(dict.fromkeys(ids))
+    async with db.reader() as s:
+        rows = await repository.offering_rows(s, wanted, list(OfferingOut.model_fields))
+    return [r for r in rows if r["visible"] or access.is_own_provider(viewer, r["provider_id"])
+            or access.is_admin_of(viewer, r["region"])]

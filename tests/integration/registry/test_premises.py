@@ -163,3 +163,29 @@ def test_an_event_from_before_the_fields_still_parses() -> None:
     e = OfferingPublished.model_validate(old)
     assert e.street_address is None and e.accessibility == []
     assert e.accepting_new_customers is None and e.premises_updated_at is None
+
+
+async def test_offerings_named_by_id_in_one_request(registry: Registry) -> None:
+    pid = await registry.accredited_provider(46)
+    a = (await registry.publish(pid, **PREMISES)).json()
+    b = (await registry.publish(pid)).json()
+    hidden = (await registry.publish(pid)).json()
+    r = await registry.client.post(f"/offerings/{hidden['id']}/withdrawal",
+                                   headers=registry.staff(pid))
+    assert r.status_code == 200
+    ids = [b["id"], "no-such-offering", a["id"], hidden["id"], b["id"]]
+    r = await registry.client.get("/offerings", params={"id": ids})
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert [o["id"] for o in got["items"]] == [b["id"], a["id"]]  # in order, once, visible
+    assert got["items"][1]["street_address"] == "Hämeenkatu 1 B"
+    assert got["total"] == 2 and got["next_cursor"] is None
+    # the provider's own staff also see the withdrawn one, as GET /offerings/{id} shows it
+    own = await registry.client.get("/offerings", params={"id": [hidden["id"]]},
+                                    headers=registry.staff(pid))
+    assert [o["id"] for o in own.json()["items"]] == [hidden["id"]]
+    for bad, field in (({"id": [a["id"]], "region": "pirkanmaa"}, "id"),
+                       ({"id": [a["id"]] * 51}, "id"), ({"id": ["x" * 37]}, "id.0")):
+        r = await registry.client.get("/offerings", params=bad)
+        assert r.status_code == 422, bad
+        assert field in [e["field"] for e in r.json()["errors"]]

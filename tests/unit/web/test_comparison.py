@@ -92,40 +92,30 @@ def test_premises_words_in_every_language(lang: str) -> None:
 
 
 class FakeApi:
-    """Answers the search with ``listed`` and one offering by id for ``known``."""
+    """Answers ``GET /offerings?id=…`` with the ``known`` of the ids, in their order."""
 
-    def __init__(self, listed: list[str], known: set[str]) -> None:
-        self.listed, self.known = listed, known
-        self.calls: list[str] = []
+    def __init__(self, known: set[str]) -> None:
+        self.known = known
+        self.calls: list[tuple[str, Any]] = []
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        from gateway.web.client import ApiError
-
-        self.calls.append(path)
-        if path == "/offerings":
-            return {"items": [{"id": i} for i in self.listed]}
-        oid = path.rsplit("/", 1)[-1]
-        if oid not in self.known:
-            raise ApiError(404, {"title": "Not Found"})
-        return {"id": oid}
+        self.calls.append((path, params))
+        ids = (params or {}).get("id", [])
+        return {"items": [{"id": i} for i in ids if i in self.known]}
 
 
-async def test_the_shown_offerings_come_from_one_search_or_one_by_one() -> None:
+async def test_the_shown_offerings_are_asked_for_in_one_request() -> None:
     from types import SimpleNamespace
 
     from gateway.web.routes import vouchers
 
-    v = {"region": "pirkanmaa", "service_type": "career-guidance"}
-    short = FakeApi(listed=["a", "b"], known={"c"})
-    got = await vouchers.offerings_shown(SimpleNamespace(api=short), v,  # type: ignore[arg-type]
-                                         ["c", "a", "x", "b"], ranked=4)
+    fake = FakeApi(known={"a", "b", "c"})
+    got = await vouchers.offerings_shown(SimpleNamespace(api=fake),  # type: ignore[arg-type]
+                                         ["c", "a", "x", "b"])
     assert [o["id"] for o in got] == ["c", "a", "b"]  # in the ranking's order; x is gone
-    assert sorted(short.calls) == ["/offerings", "/offerings/c", "/offerings/x"]
-    long = FakeApi(listed=["a"], known={"a", "b"})
-    got = await vouchers.offerings_shown(SimpleNamespace(api=long), v,  # type: ignore[arg-type]
-                                         ["b", "a"], ranked=vouchers.SEARCHED + 1)
-    assert [o["id"] for o in got] == ["b", "a"]
-    assert "/offerings" not in long.calls and len(long.calls) == 2
+    assert fake.calls == [("/offerings", {"id": ["c", "a", "x", "b"]})]
+    assert await vouchers.offerings_shown(SimpleNamespace(api=fake), []) == []  # type: ignore[arg-type]
+    assert len(fake.calls) == 1
 
 
 def test_the_compare_page_says_the_figures_and_offers_no_choice_where_none_are_taken() -> None:
