@@ -6,7 +6,7 @@ event older than what it already holds (events of one aggregate may be redeliver
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, model_validator
 
@@ -137,6 +137,18 @@ class OfferingEvent(RegistryEvent):
     # Added in 1.1. Whether the offering can be chosen also depends on the provider's
     # accreditation in the region: follow the accreditation events for that.
     description: LocalizedText | None = None
+    # Added in 1.2: the premises (none: only remote, or not told), their accessibility, whether
+    # new customers are taken now (None in older events: not known) and when each part of the
+    # offering last changed.
+    street_address: str | None = None
+    postcode: str | None = None
+    post_office: str | None = None
+    accessibility: list[str] = []
+    accessibility_note: str | None = None
+    accepting_new_customers: bool | None = None
+    details_updated_at: datetime | None = None
+    places_updated_at: datetime | None = None
+    premises_updated_at: datetime | None = None
 
 
 class OfferingPublished(OfferingEvent):

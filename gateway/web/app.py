@@ -54,6 +54,7 @@ def environment(lang: str) -> Environment:
         day=lambda v: i18n.day(v, lang),
         moment=lambda v: i18n.moment(v, lang),
         language_name=lambda code: i18n.language_name(code, lang),
+        decimal=lambda value, digits=2: i18n.decimal(value, lang, digits),
     )
     return env
 

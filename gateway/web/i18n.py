@@ -22,7 +22,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 from starlette.requests import Request
 
@@ -91,6 +91,11 @@ def money(cents: int, lang: str) -> str:
     """Euro cents as people read them: ``950,00 €`` (remembered: Babel's formatting costs
     more than the rest of a row of a table)."""
     return format_currency(cents / 100, "EUR", locale=_locale(lang))
+
+
+def decimal(value: float, lang: str, digits: int = 2) -> str:
+    """A number with ``digits`` decimals as people read them (``1,15`` in Finnish)."""
+    return format_decimal(value, "0." + "0" * digits, locale=_locale(lang))
 
 
 @lru_cache(maxsize=8192)

@@ -83,6 +83,20 @@ class StatisticsList(BaseModel):
     items: list[FigureOut]
 
 
+class RatingOut(BaseModel):
+    provider_id: str
+    service_type: str
+    region: str
+    count: int = Field(description="holders' ratings of completed vouchers")
+    mean: float | None = Field(description="mean stars (1–5), rounded to one decimal; none "
+                               "below `min_count` ratings")
+
+
+class RatingList(BaseModel):
+    min_count: int = Field(description="the fewest ratings whose mean is shown")
+    items: list[RatingOut]
+
+
 class CreamingOut(BaseModel):
     model_config = ConfigDict(extra="ignore")
 

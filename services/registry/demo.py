@@ -22,6 +22,21 @@ def business_id(seven: str) -> str:
     return made
 
 
+# The premises of some demo offerings, by (seven digits, offering index).
+PREMISES: dict[tuple[str, int], dict[str, Any]] = {
+    ("3141593", 0): {"street_address": "Hämeenkatu 10", "postcode": "33100",
+                     "post_office": "Tampere", "accessibility": ["step_free_entrance", "lift"]},
+    ("2718282", 0): {"street_address": "Satakunnankatu 18", "postcode": "33210",
+                     "post_office": "Tampere", "accessibility": []},
+    ("1414213", 0): {"street_address": "Itsenäisyydenkatu 2", "postcode": "33500",
+                     "post_office": "Tampere",
+                     "accessibility": ["step_free_entrance", "accessible_toilet",
+                                       "induction_loop"],
+                     "accessibility_note": "Esteetön sisäänkäynti pihan puolelta."},
+    ("2645751", 0): {"street_address": "Kauppakatu 5", "postcode": "60100",
+                     "post_office": "Seinäjoki", "accessibility": ["accessible_parking"]},
+}
+
 # (seven digits, name, regions, final state per region, description (fi, sv, en), offerings)
 PROVIDERS: list[dict[str, Any]] = [
     {"n": "3141593", "name": "Polku Valmennus Oy", "regions": ["pirkanmaa"],
@@ -157,7 +172,7 @@ async def load(client: httpx.AsyncClient, secret: str) -> None:
                 "municipalities": munis, "remote": remote, "languages": langs,
                 "unit_price_cents": price, "capacity": cap,
                 "next_start": (start + timedelta(days=7 * (i + j))).isoformat(),
-                "duration_days": 42}))
+                "duration_days": 42} | PREMISES.get((spec["n"], j), {})))
         if spec["state"] == "suspended":
             _ok(await client.post(f"/providers/{pid}/accreditations/{spec['regions'][0]}"
                                   "/decisions", headers=admin(spec["regions"][0]),

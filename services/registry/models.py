@@ -124,8 +124,21 @@ class Offering(Base):
     # provider's accreditation in the region: published and the provider approved there.
     visible: Mapped[bool] = mapped_column(Boolean, default=False)
     provider_name: Mapped[str] = mapped_column(String(200))
+    # The premises (none for an offering given only remotely, or not told) and their
+    # accessibility (codes of domain/premises.py, and a short text).
+    street_address: Mapped[str | None] = mapped_column(String(200))
+    postcode: Mapped[str | None] = mapped_column(String(5))
+    post_office: Mapped[str | None] = mapped_column(String(100))
+    accessibility: Mapped[list[str]] = mapped_column(JSON, default=list)
+    accessibility_note: Mapped[str | None] = mapped_column(String(500))
+    # Whether the provider takes new customers now, whatever its open places say.
+    accepting_new_customers: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When each part last changed (domain/premises.py PARTS), set by the use cases.
+    details_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    places_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    premises_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 

@@ -1,6 +1,7 @@
 """What the journeys need done by the others involved, through the public API with the dev
 login's bearer tokens: a region admin opens a budget and issues a voucher to a demo citizen,
-the provider starts and completes it, and so on."""
+the provider starts and completes it, and so on; and earlier customers' outcomes and ratings,
+written into matching's read model as if they had happened a month ago."""
 
 from __future__ import annotations
 
@@ -80,3 +81,39 @@ def offerings(stack: WebStack, region: str, service_type: str) -> list[dict[str,
                   params={"region": region, "service_type": service_type, "limit": 50})
     assert r.status_code == 200, r.text
     return list(r.json()["items"])
+
+
+def earlier_customers(stack: WebStack, offerings: list[dict[str, Any]]) -> None:
+    """Earlier customers written into matching's read model (started a month ago, so inside
+    the statistics window, which a voucher started today is not): three with the first
+    offering's provider, an outcome each; then the region publishes its statistics. Ratings:
+    two of the first provider (too few for an average), three of the second."""
+    from sqlalchemy import create_engine, insert
+
+    from services.matching.models import RatingView, VoucherView
+
+    url = stack.services["matching"].env["MATCHING_DATABASE_URL"].replace("+aiosqlite", "")
+    started = date.today() - timedelta(days=30)
+    first = offerings[0]
+    second = next(o for o in offerings if o["provider_id"] != first["provider_id"])
+    tag = uuid.uuid4().hex[:8]
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(insert(VoucherView), [dict(
+            voucher_id=f"earlier-{tag}-{i}", version=9, state="completed", region="pirkanmaa",
+            service_type="career-guidance", holder_kind="person", holder_ref=None,
+            home_municipality="837", languages=["fi"], remote_suits=True,
+            profile={"unemployment": "under_3_months", "education": "basic",
+                     "earlier_services": "none"},
+            value_cents=60_000, valid_until=started + timedelta(days=365),
+            choice_deadline=started, provider_id=first["provider_id"],
+            offering_id=first["id"], started_on=started,
+            completed_on=started + timedelta(days=10),
+            outcome=["employed", "not_achieved", "studying"][i]) for i in range(3)])
+        conn.execute(insert(RatingView), [dict(
+            voucher_id=f"rated-{tag}-{i}", provider_id=o["provider_id"], offering_id=o["id"],
+            region="pirkanmaa", service_type="career-guidance", stars=stars)
+            for i, (o, stars) in enumerate([(first, 5), (first, 3), (second, 4), (second, 5),
+                                            (second, 4)])])
+    engine.dispose()
+    admin(stack).ok("POST", "/statistics/publications")

@@ -1,5 +1,6 @@
 """An anonymous citizen searches the offerings, pages through them, opens one and its
-provider, and switches the language."""
+provider, and switches the language; a citizen with a voucher compares the providers with their
+results, ratings, premises and accessibility."""
 
 from __future__ import annotations
 
@@ -7,13 +8,22 @@ from typing import Any
 
 import pytest
 
+from tests.browser import api
 from tests.browser.pages import VARIANTS
 from tests.webstack import WebStack
 
 pytestmark = pytest.mark.browser
 OTHER = {"fi": "sv", "sv": "fi", "en": "fi"}
-WORDS = {"fi": {"found": "löytyi", "next": "Seuraava sivu", "first": "ensimmäiselle"},
-         "sv": {"found": "hittades", "next": "Nästa sida", "first": "första sidan"}}
+WORDS = {"fi": {"found": "löytyi", "next": "Seuraava sivu", "first": "ensimmäiselle",
+                "address": "Osoite", "access": "Toimitilan saavutettavuus",
+                "too_few": "Liian vähän osallistujia tulosten näyttämiseen",
+                "few": "vähän arvioita, heikko ohje",
+                "new": "Uudet asiakkaat", "ratings": "Arviot"},
+         "sv": {"found": "hittades", "next": "Nästa sida", "first": "första sidan",
+                "address": "Adress", "access": "Lokalens tillgänglighet",
+                "too_few": "För få deltagare för att visa resultat",
+                "few": "få betyg, en svag vägledning",
+                "new": "Nya kunder", "ratings": "Betyg"}}
 
 
 @pytest.mark.parametrize(("lang", "javascript"), VARIANTS)
@@ -59,6 +69,8 @@ def test_citizen_searches_opens_and_switches_language(
     assert "/offerings/" in page.url
     assert page.locator("main .lead").inner_text().strip()
     assert page.locator("main .lead [lang]").count() == 0
+    facts = page.locator("main .facts").inner_text()
+    assert words["address"] in facts and words["access"] in facts and words["new"] in facts
 
     # the language switch is a link; the choice is kept in the links and a cookie
     other = OTHER[lang]
@@ -69,3 +81,31 @@ def test_citizen_searches_opens_and_switches_language(
     pages.check("provider", lang=other)
     page.goto(stack.url + "/accessibility")  # a bare URL: the cookie remembers the choice
     pages.check("accessibility", lang=other)
+
+
+@pytest.mark.parametrize(("lang", "javascript"), VARIANTS)
+def test_citizen_compares_results_ratings_and_premises(
+        stack: WebStack, open_pages: Any, lang: str, javascript: bool) -> None:
+    region_admin = api.admin(stack)
+    voucher = api.issue(region_admin, api.budget(region_admin, "career-guidance")["id"])
+    offerings = api.offerings(stack, "pirkanmaa", "career-guidance")
+    api.earlier_customers(stack, offerings)
+    pages = open_pages(lang, javascript)
+    page = pages.page
+    words = WORDS[lang]
+
+    page.goto(stack.url + f"/vouchers/{voucher['id']}/compare")
+    assert "/sign-in" in page.url
+    page.locator("main a[href^='/auth/dev-login']").click()
+    page.locator("form:has(input[name=user][value='citizen-maija']) button").click()
+    assert f"/vouchers/{voucher['id']}/compare" in page.url
+    pages.check("compare-results")
+    assert page.locator("#no-ranking").count() == 0
+    glance = page.locator("table:has(#glance-title)")
+    assert glance.locator("th[scope=col]", has_text=words["ratings"]).count() == 1
+    assert glance.locator("th[scope=row]").count() >= 2
+    text = page.locator("main").inner_text()
+    # each run adds two ratings to one provider and three to another: an average is shown
+    # with the word that it is from few ratings (tests/integration/web: fewer than three)
+    for key in ("too_few", "few", "address", "access", "new"):
+        assert words[key] in text, key

@@ -17,7 +17,12 @@ from gateway.web.forms import Form, calendar_date, euros_to_cents, whole_number
 router = APIRouter(prefix="/staff")
 LANG_FIELDS = ("title.fi", "title.sv", "title.en", "description.fi", "description.sv",
                "description.en")
-LISTS = ("municipalities", "languages")
+LISTS = ("municipalities", "languages", "accessibility")
+PREMISES = ("street_address", "postcode", "post_office")
+# What a form does not show is sent back as it was (a change of open places keeps the rest).
+KEPT = ("region", "service_type", "title", "description", "remote", "municipalities",
+        "languages", "unit_price_cents", "next_start", "duration_days", *PREMISES,
+        "accessibility", "accessibility_note", "accepting_new_customers")
 MAX_CAPACITY = 10_000
 MAX_DURATION_DAYS = 730
 # API field → form field
@@ -40,7 +45,20 @@ def offering_labels(ctx: Ctx) -> dict[str, str]:
         "languages": _("Languages of the service"), "unit_price": _("Price (euros)"),
         "capacity": _("Open places"), "next_start": _("Next start date"),
         "duration_days": _("Duration in days"),
+        "accepting_new_customers": _("We take new customers now"),
+        "street_address": _("Street address of the premises"), "postcode": _("Postcode"),
+        "post_office": _("Post office"), "accessibility": _("Accessibility of the premises"),
+        "accessibility_note": _("More about accessibility (optional)"),
     }
+
+
+def accessibility_options(ctx: Ctx) -> list[tuple[str, str]]:
+    """The registry's accessibility codes with their names in the page's language."""
+    _ = ctx._
+    return [("step_free_entrance", _("Step-free entrance")),
+            ("accessible_toilet", _("Accessible toilet")),
+            ("induction_loop", _("Induction loop")), ("lift", _("Lift")),
+            ("accessible_parking", _("Accessible parking"))]
 
 
 def offering_form(item: dict[str, Any]) -> Form:
@@ -51,12 +69,24 @@ def offering_form(item: dict[str, Any]) -> Form:
         "unit_price": f"{item['unit_price_cents'] / 100:.2f}".replace(".", ","),
         "capacity": str(item["capacity"]), "next_start": str(item["next_start"]),
         "duration_days": str(item["duration_days"]), "version": str(item["version"]),
-    }, lists={"municipalities": list(item["municipalities"]),
-              "languages": list(item["languages"])})
+        "accepting_new_customers": "1" if item.get("accepting_new_customers", True) else "",
+        "accessibility_note": item.get("accessibility_note") or "",
+    } | {name: item.get(name) or "" for name in PREMISES},
+        lists={"municipalities": list(item["municipalities"]),
+               "languages": list(item["languages"]),
+               "accessibility": list(item.get("accessibility") or [])})
     for name in LANG_FIELDS:
         group, code = name.split(".")
         form.values[name] = (item.get(group) or {}).get(code) or ""
     return form
+
+
+def new_customers(form: Form, unknown: bool) -> bool:
+    """The "we take new customers" checkbox; ``unknown`` when the form had none (a checkbox
+    left empty is not sent, so the form marks that it showed one)."""
+    if not form.get("new_customers_shown"):
+        return unknown
+    return bool(form.get("accepting_new_customers"))
 
 
 def offering_body(ctx: Ctx, form: Form) -> dict[str, Any]:
@@ -67,7 +97,18 @@ def offering_body(ctx: Ctx, form: Form) -> dict[str, Any]:
         "remote": bool(form.get("remote")),
         "municipalities": form.lists.get("municipalities", []),
         "languages": form.lists.get("languages", []),
-    }
+        "accessibility": form.lists.get("accessibility", []),
+        "accessibility_note": form.get("accessibility_note") or None,
+        "accepting_new_customers": new_customers(form, True),
+    } | {name: form.get(name) or None for name in PREMISES}
+    given = [name for name in PREMISES if body[name]]
+    for name in PREMISES:
+        if given and not body[name]:
+            form.error(name, _("Give the street address, postcode and post office together, "
+                               "or leave all three empty."))
+    if body["postcode"] and not (len(body["postcode"]) == 5 and body["postcode"].isascii()
+                                 and body["postcode"].isdigit()):
+        form.error("postcode", _("Write the postcode as five digits, for example 33100."))
     for group in ("title", "description"):
         body[group] = {code: form.get(f"{group}.{code}") or None for code in ("fi", "sv", "en")}
         if not body[group]["fi"]:
@@ -122,7 +163,7 @@ async def render_offering_form(ctx: Ctx, form: Form, *, item: dict[str, Any] | N
     return ctx.render("staff/offering_form.html", status=status, form=form, item=item,
                       names=names, regions=[r for r in names.region_list
                                             if r["code"] in regions],
-                      labels=offering_labels(ctx))
+                      labels=offering_labels(ctx), accessibility=accessibility_options(ctx))
 
 
 @router.get("/offerings")
@@ -136,7 +177,8 @@ async def our_offerings(ctx: CtxDep) -> HTMLResponse:
 
 @router.get("/offerings/new")
 async def new_offering(ctx: CtxDep) -> HTMLResponse:
-    return await render_offering_form(ctx, Form(lists={"languages": [ctx.lang]}), item=None)
+    return await render_offering_form(ctx, Form(values={"accepting_new_customers": "1"},
+                                                lists={"languages": [ctx.lang]}), item=None)
 
 
 @router.post("/offerings/new")
@@ -167,6 +209,7 @@ async def update_offering(offering_id: str, ctx: CtxDep) -> Response:
     item = await own_offering(ctx, offering_id)
     body = offering_body(ctx, form)
     body["region"] = item["region"]  # an offering stays in its region
+    body["accepting_new_customers"] = new_customers(form, item["accepting_new_customers"])
     if form.ok:
         saved = await save(ctx, path, body, form, done="updated", aliases=ALIASES,
                            known=set(offering_labels(ctx)), stale=ctx._(
@@ -198,7 +241,12 @@ async def save(ctx: Ctx, path: str, body: dict[str, Any], form: Form, *, done: s
 async def capacity_form(offering_id: str, ctx: CtxDep) -> HTMLResponse:
     item = await own_offering(ctx, offering_id)
     return ctx.render("staff/capacity.html", item=item, form=offering_form(item),
-                      labels={"capacity": ctx._("Open places")})
+                      labels=capacity_labels(ctx))
+
+
+def capacity_labels(ctx: Ctx) -> dict[str, str]:
+    return {"capacity": ctx._("Open places"),
+            "accepting_new_customers": ctx._("We take new customers now")}
 
 
 @router.post("/offerings/{offering_id}/capacity")
@@ -213,18 +261,18 @@ async def change_capacity(offering_id: str, ctx: CtxDep) -> Response:
         form.error("capacity", ctx._("Write a whole number from 0 to %(max)s.",
                                      max=MAX_CAPACITY))
     else:
-        body = {k: item[k] for k in ("region", "service_type", "title", "description",
-                                     "remote", "municipalities", "languages",
-                                     "unit_price_cents", "next_start", "duration_days")}
+        body = {k: item[k] for k in KEPT if k in item}
         body["capacity"] = capacity
-        saved = await save(ctx, path, body, form, done="capacity", known={"capacity"},
+        body["accepting_new_customers"] = new_customers(form, item["accepting_new_customers"])
+        saved = await save(ctx, path, body, form, done="capacity",
+                           known={"capacity", "accepting_new_customers"},
                            stale=ctx._("Someone changed this offering meanwhile. Check the "
                                        "current number and save again."))
         if isinstance(saved, Response):
             return saved
     form.values["version"] = str(item["version"])
     return ctx.render("staff/capacity.html", status=422, item=item, form=form,
-                      labels={"capacity": ctx._("Open places")})
+                      labels=capacity_labels(ctx))
 
 
 @router.get("/api-keys")

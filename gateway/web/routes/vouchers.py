@@ -12,14 +12,13 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from contracts.principal import Role
-from gateway.web import reference
+from gateway.web import comparison, reference
 from gateway.web.client import ApiError, api_path
 from gateway.web.context import Ctx, CtxDep
 from gateway.web.forms import ApiMessage, Form, whole_number
 
 router = APIRouter(prefix="/vouchers")
 CHOOSABLE = ("issued", "chosen")
-COMPARED = 20  # offerings on one page of the comparison
 
 
 def holder(ctx: Ctx) -> None:
@@ -102,68 +101,80 @@ async def rate(voucher_id: str, ctx: CtxDep) -> Response:
 # ---------------------------------------------------------------------- comparison
 
 
-async def recommendations(ctx: Ctx, voucher_id: str) -> dict[str, dict[str, Any]] | None:
-    """The matching service's ranking of the voucher's offerings, or None when no ranking is
-    available (the service does not answer, or answers something else)."""
+async def answer_of(ctx: Ctx, path: str, params: dict[str, Any] | None = None) -> Any:
+    """The matching service's answer, or None when it does not give one."""
     try:
-        reply = await ctx.api.call("GET", api_path("recommendations", voucher_id))
+        reply = await ctx.api.call("GET", path, params=params)
     except ApiError:
         return None
-    return ranking_of(reply.data) if reply.ok else None
+    return reply.data if reply.ok else None
 
 
-def ranking_of(data: Any) -> dict[str, dict[str, Any]] | None:
-    """``{items: [{offering_id, factors: [...]}, ...], excluded: [{offering_id, reason}]}`` →
-    the factors by offering id in rank order, then the excluded with their reason; None for
-    anything else."""
-    items = data.get("items") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        return None
-    ranked: dict[str, dict[str, Any]] = {}
-    for item in items:
-        if isinstance(item, dict) and isinstance(item.get("offering_id"), str):
-            factors = item.get("factors")
-            ranked[item["offering_id"]] = {
-                "factors": [f for f in factors if isinstance(f, dict)]
-                if isinstance(factors, list) else []}
-    excluded = data.get("excluded") if isinstance(data, dict) else None
-    for item in excluded if isinstance(excluded, list) else []:
-        if isinstance(item, dict) and isinstance(item.get("offering_id"), str) \
-                and item["offering_id"] not in ranked and ranked:
-            ranked[item["offering_id"]] = {"factors": [],
-                                           "excluded": str(item.get("reason") or "")}
-    return ranked
+async def recommendations(ctx: Ctx, voucher_id: str) -> comparison.Ranking | None:
+    """The matching service's ranking of every offering the voucher can be used for (and of
+    those left out), or None when no ranking is available."""
+    data = await answer_of(ctx, api_path("recommendations", voucher_id), {"limit": 200})
+    return comparison.ranking_of(data, voucher_id)
+
+
+async def offerings_shown(ctx: Ctx, ids: list[str]) -> list[dict[str, Any]]:
+    """The offerings ``ids`` in that order, in one request (a withdrawn or hidden one is left
+    out)."""
+    if not ids:
+        return []
+    found = await ctx.api.get("/offerings", {"id": ids})
+    return list(found["items"])
+
+
+async def fallback_page(ctx: Ctx, v: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """Without a ranking: the registry's search of the voucher's region and service, by next
+    start, with its cursor."""
+    cursor = ctx.request.query_params.get("cursor", "")[:600] or None
+    wanted = {"region": v["region"], "service_type": v["service_type"],
+              "limit": comparison.PAGE}
+    try:
+        return cursor, await ctx.api.get("/offerings", {**wanted, "cursor": cursor})
+    except ApiError as exc:
+        if exc.status != 422:
+            raise
+        return None, await ctx.api.get("/offerings", wanted)  # not our cursor
 
 
 async def render_compare(ctx: Ctx, voucher_id: str, form: Form, *,
                          status: int = 200) -> HTMLResponse:
     holder(ctx)
     v = await ctx.api.get(api_path("vouchers", voucher_id))
-    cursor = ctx.request.query_params.get("cursor", "")[:600] or None
-    wanted = {"region": v["region"], "service_type": v["service_type"], "limit": COMPARED}
-
-    async def search() -> tuple[str | None, dict[str, Any]]:
-        try:
-            return cursor, await ctx.api.get("/offerings", {**wanted, "cursor": cursor})
-        except ApiError as exc:
-            if exc.status != 422:
-                raise
-            return None, await ctx.api.get("/offerings", wanted)  # not our cursor
-
-    # the three answers do not depend on each other: asked at once
-    (cursor, found), ranking, chosen = await asyncio.gather(
-        search(), recommendations(ctx, voucher_id),
+    about = {"region": v["region"], "service_type": v["service_type"]}
+    # the answers do not depend on each other: asked at once
+    ranking, figures, ratings, chosen = await asyncio.gather(
+        recommendations(ctx, voucher_id), answer_of(ctx, "/statistics", about),
+        answer_of(ctx, "/statistics/ratings", about),
         offerings_by_id(ctx, {v.get("offering_id") or ""}))
-    items: list[dict[str, Any]] = list(found["items"])
+    cursor: str | None = None
+    next_cursor: str | None = None
+    page = pages = 1
     if ranking:
-        order = {oid: i for i, oid in enumerate(ranking)}
-        items.sort(key=lambda o: order.get(o["id"], len(order)))
+        order = ranking.order()
+        pages = comparison.pages_of(len(order))
+        page = comparison.page_number(ctx.request.query_params.get("page"), pages)
+        shown = order[(page - 1) * comparison.PAGE:page * comparison.PAGE]
+        items = await offerings_shown(ctx, shown)
+        total = ranking.eligible
+    else:
+        cursor, found = await fallback_page(ctx, v)
+        items = list(found["items"])
+        total = found.get("total", len(items))
+        next_cursor = found.get("next_cursor")
     current = chosen.get(v.get("offering_id") or "")
     if not form.values.get("idempotency_key") or not form.ok:
         form.values["idempotency_key"] = str(uuid.uuid4())
-    return ctx.render("vouchers/compare.html", status=status, v=v, items=items,
-                      total=found.get("total", len(items)), ranking=ranking, current=current,
-                      cursor=cursor, next_cursor=found.get("next_cursor"),
+    st = v["service_type"]
+    return ctx.render("vouchers/compare.html", status=status, v=v, items=items, total=total,
+                      ranking=ranking, current=current, cursor=cursor,
+                      next_cursor=next_cursor, page=page, pages=pages,
+                      figures=comparison.by_provider(figures, st) if figures else None,
+                      ratings=comparison.by_provider(ratings, st) if ratings else None,
+                      outcome=comparison.outcome, rating=comparison.rating,
                       form=form, names=await reference.names(ctx),
                       can_choose=v["state"] in CHOOSABLE)
 

@@ -10,7 +10,7 @@ from contracts.principal import Principal, Role
 from kit.auth import PrincipalDep, require
 from kit.errors import problems
 from kit.runtime import RuntimeDep
-from services.matching.schemas import CreamingList, PublicationOut, StatisticsList
+from services.matching.schemas import CreamingList, PublicationOut, RatingList, StatisticsList
 from services.matching.use_cases import statistics
 
 router = APIRouter(tags=["statistics"])
@@ -32,6 +32,21 @@ Code = Annotated[str | None, Query(min_length=1, max_length=60)]
 async def figures(rt: RuntimeDep, region: Code = None,
                   service_type: Code = None) -> StatisticsList:
     return await statistics.read(rt.db, region, service_type)
+
+
+@router.get(
+    "/statistics/ratings",
+    response_model=RatingList,
+    summary="Holders' ratings of the providers of a region",
+    description="Public. Per provider × service type of the region: how many holders rated "
+    "the provider after a completed voucher and the mean stars (1–5), the same ratings the "
+    "score's `rating` factor reads. Below `min_count` ratings (3) the mean is not given, only "
+    "the count.",
+    responses=problems(422),
+)
+async def ratings(rt: RuntimeDep, region: Annotated[str, Query(min_length=1, max_length=60)],
+                  service_type: Code = None) -> RatingList:
+    return await statistics.ratings(rt.db, region, service_type)
 
 
 @router.get(

@@ -27,6 +27,8 @@ from services.matching.schemas import (
     CreamingOut,
     FigureOut,
     PublicationOut,
+    RatingList,
+    RatingOut,
     StatisticsList,
 )
 from services.matching.use_cases import views
@@ -102,6 +104,22 @@ async def read(db: Database, region: str | None, service_type: str | None) -> St
              if (region is None or f["region"] == region)
              and (service_type is None or f["service_type"] == service_type)]
     return StatisticsList(publication=_publication_out(pub), items=items)
+
+
+# Below this many ratings no mean is shown: one holder's stars are not published on their own.
+MIN_RATINGS_SHOWN = 3
+
+
+async def ratings(db: Database, region: str, service_type: str | None) -> RatingList:
+    """The providers' holder ratings in ``region`` (of ``service_type``), as the score reads
+    them: count and mean stars."""
+    async with db.reader() as s:
+        rows = await repository.ratings_in(s, region)
+    items = [RatingOut(provider_id=pid, service_type=st, region=region, count=n,
+                       mean=round(mean, 1) if n >= MIN_RATINGS_SHOWN else None)
+             for st, pid, n, mean in sorted(rows)
+             if service_type is None or st == service_type]
+    return RatingList(min_count=MIN_RATINGS_SHOWN, items=items)
 
 
 async def creaming(db: Database, principal: Principal, region: str | None) -> CreamingList:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -16,9 +16,10 @@ from pydantic import (
 )
 
 from kit.pagination import CursorPosition
-from kit.text import StrictBool, StrictInt
+from kit.text import MULTI_LINE, SINGLE_LINE, StrictBool, StrictInt
 from services.registry.domain.calendar import MAX_START_AHEAD_DAYS
 from services.registry.domain.languages import ISO_639_1
+from services.registry.domain.premises import ACCESSIBILITY
 from services.registry.schemas.common import (
     MAX_CAPACITY,
     MAX_DURATION_DAYS,
@@ -30,6 +31,17 @@ from services.registry.schemas.common import (
     ShortText,
     today,
 )
+
+Accessibility = Literal["step_free_entrance", "accessible_toilet", "induction_loop", "lift",
+                        "accessible_parking"]  # domain/premises.py ACCESSIBILITY
+StreetAddress = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2,
+                                                 max_length=200), SINGLE_LINE]
+Postcode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{5}$")]
+PostOffice = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2,
+                                              max_length=100), SINGLE_LINE]
+AccessibilityNote = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                     max_length=500), MULTI_LINE]
+PREMISES = ("street_address", "postcode", "post_office")
 
 
 class OfferingIn(BaseModel):
@@ -48,6 +60,25 @@ class OfferingIn(BaseModel):
     capacity: StrictInt = Field(ge=0, le=MAX_CAPACITY)
     next_start: date
     duration_days: StrictInt = Field(gt=0, le=MAX_DURATION_DAYS)
+    street_address: StreetAddress | None = Field(
+        default=None, description="the premises' street address; with `postcode` and "
+        "`post_office`, all three or none (none: given only remotely, or not told)")
+    postcode: Postcode | None = Field(default=None, description="five digits")
+    post_office: PostOffice | None = None
+    accessibility: list[Accessibility] = Field(
+        default_factory=list, max_length=10,
+        description="what the premises have: step_free_entrance, accessible_toilet, "
+        "induction_loop, lift, accessible_parking")
+    accessibility_note: AccessibilityNote | None = Field(
+        default=None, description="more about the premises' accessibility, at most 500 "
+        "characters")
+    accepting_new_customers: StrictBool = Field(
+        default=True, description="takes new customers now (separate from open places)")
+
+    @field_validator("accessibility")
+    @classmethod
+    def _once_each(cls, v: list[str]) -> list[str]:
+        return sorted(set(v), key=ACCESSIBILITY.index)  # one order: a change is a change
 
     @field_validator("languages")
     @classmethod
@@ -127,8 +158,20 @@ class OfferingOut(BaseModel):
     status: str
     visible: bool = Field(description="shown in the public search: published, and the provider "
                           "approved in the region")
+    street_address: str | None
+    postcode: str | None
+    post_office: str | None
+    accessibility: list[str]
+    accessibility_note: str | None
+    accepting_new_customers: bool
     version: int
     updated_at: datetime
+    details_updated_at: datetime = Field(description="when the title, description, service, "
+                                         "languages, price or duration last changed")
+    places_updated_at: datetime = Field(description="when the open places, next start or "
+                                        "taking new customers last changed")
+    premises_updated_at: datetime = Field(description="when the municipalities, remote "
+                                          "delivery, address or accessibility last changed")
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ async def import_offerings(db: Database, body: OfferingImportIn, *, principal: P
             o = Offering(id=str(uuid7()), provider_id=provider_id, region_code=item.region,
                          provider_name=p.legal_name, status=PUBLISHED, visible=True,
                          created_at=at, updated_at=at, version=1)
-            set_from(o, item)
+            set_from(o, item, at)
             made.append(o)
         await repository.add_offerings(s, made)
         await add_events(s, plumbing, [(event_of(events.OfferingPublished, o), o.id)

@@ -4,6 +4,7 @@ search."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,10 +19,12 @@ from kit.outbox import add_event
 from kit.versioning import IfMatch
 from services.registry import access, repository, search_index
 from services.registry.domain.accreditation import AccreditationState, choosable
+from services.registry.domain.premises import PARTS, changed_parts
 from services.registry.domain.search import query_words
 from services.registry.models import Offering, plumbing
 from services.registry.problems import NotAccredited, OfferingWithdrawn
 from services.registry.schemas import OfferingIn, OfferingOut, OfferingPosition, OfferingSearch
+from services.registry.schemas.offerings import PREMISES
 from services.registry.use_cases.common import key_scope, now
 
 PUBLISHED, WITHDRAWN = "published", "withdrawn"
@@ -38,11 +41,18 @@ def event_of(cls: type[events.OfferingEvent], o: Offering) -> events.OfferingEve
     return cls.model_validate(offering_out(o).model_dump(mode="json") | {"offering_id": o.id})
 
 
-def set_from(o: Offering, body: OfferingIn) -> None:
+def set_from(o: Offering, body: OfferingIn, at: datetime) -> None:
+    """Set the body's fields; each part (domain/premises.py) that changed is dated ``at``
+    (every part of a new offering)."""
     values = body.model_dump(include=set(CHANGEABLE))
     values["municipalities"] = sorted(set(body.municipalities))
+    new = o.details_updated_at is None
+    before = {} if new else {name: getattr(o, name) for name in values}
+    parts = set(PARTS) if new else changed_parts(before, values)
     for name, value in values.items():
         setattr(o, name, value)
+    for part in parts:
+        setattr(o, f"{part}_updated_at", at)
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,11 @@ def refusals(body: OfferingIn, k: Known, at: str = "") -> list[FieldError]:
             errors.append(FieldError(
                 field=f"{at}municipalities.{i}",
                 message=f"municipality '{code}' is not in region '{body.region}'"))
+    given = [name for name in PREMISES if getattr(body, name) is not None]
+    if given:
+        errors += [FieldError(field=f"{at}{name}", message="give the street address, postcode "
+                              "and post office together, or none of them")
+                   for name in PREMISES if name not in given]
     return errors
 
 
@@ -106,7 +121,7 @@ async def publish(db: Database, body: OfferingIn, *, principal: Principal,
         o = Offering(id=str(uuid7()), provider_id=provider_id, region_code=body.region,
                      provider_name=p.legal_name, status=PUBLISHED, visible=True,
                      created_at=at, updated_at=at, version=1)
-        set_from(o, body)
+        set_from(o, body, at)
         s.add(o)
         await s.flush()
         await repository.replace_offering_facets(s, o)
@@ -137,8 +152,8 @@ async def update(db: Database, offering_id: str, body: OfferingIn, *, principal:
             raise Unprocessable.field("region", "an offering cannot move to another region; "
                                       "withdraw it and publish a new one there")
         await _validate(s, body)
-        set_from(o, body)
         o.updated_at = now()
+        set_from(o, body, o.updated_at)
         o.version += 1
         await s.flush()
         await repository.replace_offering_facets(s, o)
@@ -205,3 +220,16 @@ async def search(db: Database, viewer: Principal | None, wanted: OfferingSearch,
     more = len(found.rows) > limit and page
     nxt = OfferingPosition(tier=page[-1][0], key=page[-1][1]) if more else None
     return SearchResult(rows, nxt, found.total, found.exact)
+
+
+MAX_IDS = 50
+
+
+async def named(db: Database, viewer: Principal | None, ids: list[str]) -> list[RowMapping]:
+    """The offerings ``ids`` the viewer may see (as :func:`get`), in the order asked; unknown
+    ones are left out."""
+    wanted = list(dict.fromkeys(ids))
+    async with db.reader() as s:
+        rows = await repository.offering_rows(s, wanted, list(OfferingOut.model_fields))
+    return [r for r in rows if r["visible"] or access.is_own_provider(viewer, r["provider_id"])
+            or access.is_admin_of(viewer, r["region"])]

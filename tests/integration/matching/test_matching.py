@@ -14,7 +14,13 @@ from sqlalchemy import delete, select
 
 from contracts.principal import Principal, Role
 from services.matching import rebuild
-from services.matching.models import AssignmentProposal, OfferingView, VoucherView, metadata
+from services.matching.models import (
+    AssignmentProposal,
+    OfferingView,
+    RatingView,
+    VoucherView,
+    metadata,
+)
 from services.voucher.models import Voucher
 from tests.integration.matching.conftest import HETU, OTHER_HETU, Town
 from tests.support import eventually, service_settings
@@ -168,6 +174,31 @@ async def test_below_18_participants_no_figure_is_shown(town: Town) -> None:
     finally:
         async with town.db.session() as s:
             await s.execute(delete(VoucherView).where(VoucherView.region == region))
+            await s.commit()
+
+
+async def test_ratings_are_counted_and_a_mean_is_shown_from_three(town: Town) -> None:
+    region = "ratings-test"
+    rows = [RatingView(voucher_id=f"rated-{pid}-{i}", provider_id=pid, offering_id="o",
+                       region=region, service_type="job-search-coaching", stars=stars)
+            for pid, all_stars in (("p-few", (5, 1)), ("p-many", (5, 4, 4)))
+            for i, stars in enumerate(all_stars)]
+    async with town.db.session() as s:
+        s.add_all(rows)
+        await s.commit()
+    try:
+        r = await town.client.get("/statistics/ratings", params={"region": region})
+        assert r.status_code == 200, r.text
+        assert r.json()["min_count"] == 3
+        got = {i["provider_id"]: (i["count"], i["mean"]) for i in r.json()["items"]}
+        assert got == {"p-few": (2, None), "p-many": (3, 4.3)}
+        r = await town.client.get("/statistics/ratings",
+                                  params={"region": region, "service_type": "career-guidance"})
+        assert r.json()["items"] == []
+        assert (await town.client.get("/statistics/ratings")).status_code == 422
+    finally:
+        async with town.db.session() as s:
+            await s.execute(delete(RatingView).where(RatingView.region == region))
             await s.commit()
 
 

@@ -7,10 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from gateway.web import i18n
+from gateway.web import comparison, i18n
 from gateway.web.app import environment
 from gateway.web.reference import Names
-from gateway.web.routes import money, vouchers
+from gateway.web.routes import money
 from services.voucher.domain.lifecycle import VoucherState
 from services.voucher.domain.reasons import ClaimRejection
 
@@ -52,15 +52,17 @@ def test_budget_totals_and_csv_rows_sum_the_funders() -> None:
 def test_a_ranking_is_read_only_from_its_expected_shape() -> None:
     data = {"items": [{"offering_id": "o2", "factors": [{"code": "rating"}, "junk"]},
                       {"offering_id": "o1"}, {"offering_id": 5}, "junk"]}
-    ranked = vouchers.ranking_of(data)
-    assert ranked is not None and list(ranked) == ["o2", "o1"]
-    assert ranked["o2"]["factors"] == [{"code": "rating"}] and ranked["o1"]["factors"] == []
+    ranked = comparison.ranking_of(data)
+    assert ranked is not None and ranked.order() == ["o2", "o1"]
+    assert ranked.entries["o2"]["factors"] == [{"code": "rating"}]
+    assert ranked.entries["o1"]["factors"] == []
     data["excluded"] = [{"offering_id": "o9", "reason": "full"}, {"offering_id": "o2"}]
-    ranked = vouchers.ranking_of(data)
-    assert ranked is not None and list(ranked) == ["o2", "o1", "o9"]
-    assert ranked["o9"] == {"factors": [], "excluded": "full"}
+    ranked = comparison.ranking_of(data)
+    assert ranked is not None and ranked.order() == ["o2", "o1", "o9"]
+    assert ranked.entries["o9"] == {"factors": [], "excluded": "full"}
+    assert (ranked.eligible, ranked.excluded) == (2, 1)
     for other in (None, [], {"items": "x"}, {"detail": "not found"}):
-        assert vouchers.ranking_of(other) is None
+        assert comparison.ranking_of(other) is None
 
 
 def test_a_text_missing_in_the_page_language_is_marked_with_its_own() -> None:
@@ -86,9 +88,10 @@ def test_the_ranking_factors_are_named_with_their_points() -> None:
         ctx=ctx, lang="fi", principal=None, status=200, total=1, current=None,
         v={"id": "v", "state": "issued", "offering_id": None, "value_cents": 50_000,
            "service_type": "career-guidance"},
-        items=[offering], cursor=None, next_cursor=None, can_choose=True,
+        items=[offering], cursor=None, next_cursor=None, can_choose=True, page=1, pages=1,
+        figures={}, ratings={}, outcome=comparison.outcome, rating=comparison.rating,
         form=SimpleNamespace(values={"idempotency_key": "k"}, ok=True, errors={}, general=[]),
-        names=Names([], [], "fi"), ranking=vouchers.ranking_of({"items": [
+        names=Names([], [], "fi"), ranking=comparison.ranking_of({"items": [
             {"offering_id": "o1", "factors": [{"name": "outcome", "contribution": 12},
                                               {"name": "co_payment", "contribution": -5}]}]}))
     assert "Aiempien asiakkaiden tulokset (työ tai opinnot): +12 pistettä" in html
