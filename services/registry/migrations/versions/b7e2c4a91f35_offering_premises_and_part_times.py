@@ -1,7 +1,7 @@
 """offering premises, accessibility, new customers and when each part was updated
 
 Revision ID: b7e2c4a91f35
-Revises: 7a1c52e9d0b4
+Revises: b4f27c9e1d35
 Create Date: 2026-11-29 22:10:00.000000
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'b7e2c4a91f35'
-down_revision: str | None = '7a1c52e9d0b4'
+down_revision: str | None = 'b4f27c9e1d35'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
