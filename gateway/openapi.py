@@ -50,7 +50,8 @@ GATEWAY_RESPONSES: dict[str, tuple[str, str]] = {
     "413": ("ContentTooLarge", "the request body is over the gateway's limit"),
     "429": ("TooManyRequests", "the caller is over its request rate; see Retry-After"),
     "502": ("BadGateway", "the owning service cannot be reached"),
-    "503": ("ServiceUnavailable", "credentials cannot be checked right now"),
+    "503": ("ServiceUnavailable", "credentials cannot be checked right now, or the owning "
+            "service's database was busy (nothing was written; send again after Retry-After)"),
     "504": ("GatewayTimeout", "the owning service did not answer in time"),
 }
 

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kit.middleware import loggable_path
@@ -209,6 +209,21 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail="the request conflicts with the current state of the resource",
         )
 
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if not transient(exc):
+            return await _unexpected(request, exc)
+        # Two transactions waited for each other (PostgreSQL broke the deadlock by rolling this
+        # one back), or the database stayed busy past its timeout: nothing was written, and the
+        # same request can simply be sent again.
+        log.warning("database_busy", path=loggable_path(request.url.path),
+                    error=str(exc.orig)[:300])
+        return problem_response(
+            request, status=503, title="Service Unavailable", type="/problems/busy",
+            detail="the database was busy and nothing was written; send the request again",
+            headers={"Retry-After": "1"},
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", path=loggable_path(request.url.path))
@@ -216,6 +231,22 @@ def install_problem_handlers(app: FastAPI) -> None:
             request, status=500, title="Internal Server Error",
             detail="An unexpected error occurred; it has been logged with the request id.",
         )
+
+
+# PostgreSQL: serialization failure, deadlock detected, lock not available, query cancelled
+# (a statement or lock timeout)
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57014"})
+
+
+def transient(exc: DBAPIError) -> bool:
+    """The error says the database was busy, not that the request or the code is wrong."""
+    orig = exc.orig
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if code in TRANSIENT_SQLSTATES:
+            return True
+    text = str(orig).lower()
+    return "database is locked" in text or "database is busy" in text
 
 
 def _json_sent(request: Request) -> bool:

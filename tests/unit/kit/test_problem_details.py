@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 
 from kit.errors import Conflict, Unprocessable, install_problem_handlers
 from kit.middleware import RequestContextMiddleware
@@ -13,6 +14,21 @@ from kit.middleware import RequestContextMiddleware
 class Body(BaseModel):
     name: str = Field(min_length=2)
     count: int = Field(ge=0)
+
+
+class PgError(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"sqlstate {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+DRIVER_ERRORS = {
+    "locked": Exception("database is locked"),
+    "deadlock": PgError("40P01"),
+    "serialization": PgError("40001"),
+    "syntax": PgError("42601"),
+    "disk": Exception("disk I/O error"),
+}
 
 
 def make_app() -> FastAPI:
@@ -31,6 +47,10 @@ def make_app() -> FastAPI:
     @app.get("/boom")
     async def boom() -> None:
         raise RuntimeError("secret internals")
+
+    @app.get("/db/{what}")
+    async def database(what: str) -> None:
+        raise OperationalError("UPDATE x", {}, DRIVER_ERRORS[what])
 
     return app
 
@@ -151,3 +171,18 @@ async def test_form_fields_stay_422_naming_the_field() -> None:
                                  base_url="http://t") as c:
         r = await c.post("/form", data={"other": "x"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
+
+
+async def test_a_busy_database_is_a_503_to_retry_and_other_database_errors_a_500() -> None:
+    async with client() as c:
+        answers = {what: await c.get(f"/db/{what}") for what in DRIVER_ERRORS}
+    for what in ("locked", "deadlock", "serialization"):
+        r = answers[what]
+        assert r.status_code == 503, what
+        assert r.headers["retry-after"] == "1"
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["type"] == "/problems/busy"
+    for what in ("syntax", "disk"):
+        r = answers[what]
+        assert r.status_code == 500, what
+        assert "sqlstate" not in r.text and "I/O error" not in r.text
