@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
+import pstats
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -39,6 +41,7 @@ from tests.integration.voucher.conftest import Market, apps
 from tests.support import DbFactory, eventually, running, service_settings
 
 PROVIDERS = 30
+PROFILE = False
 
 
 @contextlib.asynccontextmanager
@@ -86,7 +89,10 @@ async def one_size(n: int, tmp: Path, nats_url: str) -> dict[str, float]:
         tomorrow = date.today() + timedelta(days=1)
         m_assign.today = lambda: tomorrow  # type: ignore[attr-defined]
         v_assign.today = lambda: tomorrow  # type: ignore[attr-defined]
+        profiler = cProfile.Profile() if PROFILE else None
         try:
+            if profiler is not None:
+                profiler.enable()
             t0 = time.perf_counter()
             r = await matching.post("/assignments", json={"seed": 1}, timeout=600,
                                     headers=market.admin())
@@ -105,6 +111,10 @@ async def one_size(n: int, tmp: Path, nats_url: str) -> dict[str, float]:
                 await asyncio.sleep(0.2)
             total = time.perf_counter() - t0
         finally:
+            if profiler is not None:
+                profiler.disable()
+                pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
             m_assign.today = m_assign.__dict__["_clock_today"]  # type: ignore[attr-defined]
             v_assign.today = v_assign.__dict__["_clock_today"]  # type: ignore[attr-defined]
         solve = r.json()["summary"]["solve_seconds"]
@@ -115,7 +125,11 @@ async def one_size(n: int, tmp: Path, nats_url: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="2000,10000")
+    parser.add_argument("--profile", action="store_true",
+                        help="print where the measured part spent its time (cProfile)")
     args = parser.parse_args()
+    global PROFILE
+    PROFILE = args.profile
     import services.matching.use_cases.assignments as m_assign
     import services.voucher.use_cases.assignments as v_assign
 
