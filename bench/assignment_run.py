@@ -23,7 +23,7 @@ import pstats
 import tempfile
 import time
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from kit.natsserver import NatsServer
 from services.matching.main import create_app as matching_app
 from services.matching.models import VoucherView
 from services.matching.settings import Settings as MatchingSettings
+from services.matching.use_cases.clock import today as finnish_today
 from services.voucher.models import Voucher
 from tests.integration.registry.conftest import Registry
 from tests.integration.voucher.conftest import Market, apps
@@ -74,7 +75,7 @@ async def one_size(n: int, tmp: Path, nats_url: str) -> dict[str, float]:
         for first in range(0, n, 10_000):  # the bulk issuance takes 10 000 rows a request
             lines = ["henkilotunnus,value_cents,home_municipality,languages,remote_suits,"
                      "choice_deadline"]
-            lines += [f"{hetu(k)},1000,837,fi,true,{date.today().isoformat()}"
+            lines += [f"{hetu(k)},1000,837,fi,true,{finnish_today().isoformat()}"
                       for k in range(first, min(n, first + 10_000))]
             r = await market.client.post(f"/vouchers/bulk-issuance?budget_id={budget}",
                                          content="\n".join(lines).encode(), timeout=600,
@@ -86,7 +87,7 @@ async def one_size(n: int, tmp: Path, nats_url: str) -> dict[str, float]:
             return await count(m_db, select(func.count()).select_from(VoucherView)) >= n
 
         await eventually(arrived, timeout=600, what="vouchers in matching's read model")
-        tomorrow = date.today() + timedelta(days=1)
+        tomorrow = finnish_today() + timedelta(days=1)
         m_assign.today = lambda: tomorrow  # type: ignore[attr-defined]
         v_assign.today = lambda: tomorrow  # type: ignore[attr-defined]
         profiler = cProfile.Profile() if PROFILE else None

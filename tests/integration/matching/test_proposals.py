@@ -5,7 +5,7 @@ inbox-guarded as one event."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -14,11 +14,12 @@ from sqlalchemy import select
 
 from contracts.matching import PROPOSALS_PER_EVENT, AssignmentProposals
 from contracts.registry import LocalizedText
+from services.matching.use_cases.clock import today as finnish_today
 from services.voucher.models import Voucher
 from services.voucher.use_cases import assignments
 from tests.integration.matching.conftest import HOLDERS, Town
 
-TOMORROW = date.today() + timedelta(days=1)
+TOMORROW = finnish_today() + timedelta(days=1)
 
 
 def proposal(voucher_id: str, offering_id: str, provider_id: str) -> dict[str, Any]:
