@@ -6,11 +6,7 @@ one bucket of plain values and the cost of ranking does not grow with the whole 
 
 Replicas of the service share the durable consumers, so a replica does not apply (and does not
 hear of) every event: a region is also rebuilt when it is older than ``MAX_AGE`` seconds, the
-longest a replica lags behind another's changes (plus one rebuild). A request that finds its
-region only old (no change of its own seen) is answered from it while the region is rebuilt
-in the background (a reader given ``db``), so the rebuild, which grows with the region's
-offerings, is not paid by the request; a region this process changed, or a new day or
-publication, is rebuilt before the answer."""
+longest a replica lags behind another's changes."""
 
 from __future__ import annotations
 
@@ -21,10 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.db import Database
 from services.matching import repository
 from services.matching.domain.index import OfferingIndex
 from services.matching.domain.score import region_rating_mean
@@ -33,7 +27,6 @@ from services.matching.use_cases import statistics as publication
 from services.matching.use_cases import views
 
 MAX_AGE = 2.0
-log = structlog.get_logger("matching.index")
 
 
 @dataclass(frozen=True)
@@ -66,17 +59,11 @@ class RegionIndex:
     def __init__(self) -> None:
         self._regions: dict[str, _Region] = {}
         self._lock = asyncio.Lock()
-        self._refreshing: dict[str, asyncio.Task[None]] = {}
 
     async def bucket(self, s: AsyncSession, region: str, service_type: str,
-                     today: date, *, db: Database | None = None) -> Bucket:
-        """``db``: a region only older than MAX_AGE is served as it is and rebuilt in the
-        background; without it (a run), every stale region is rebuilt first."""
+                     today: date) -> Bucket:
         r = self._regions.get(region)
-        if db is not None and r is not None and _stale(r, region, today) \
-                and not _changed(r, region, today):
-            self._refresh_later(db, region, today)
-        elif _stale(r, region, today):
+        if _stale(r, region, today):
             async with self._lock:
                 r = self._regions.get(region)
                 if r is None or _stale(r, region, today):
@@ -92,26 +79,6 @@ class RegionIndex:
                          names=r.names)
             r.buckets[service_type] = got
         return got
-
-    def _refresh_later(self, db: Database, region: str, today: date) -> None:
-        if region not in self._refreshing:
-            task = asyncio.create_task(self._refresh(db, region, today),
-                                       name=f"matching-index-{region}")
-            self._refreshing[region] = task
-            task.add_done_callback(lambda _: self._refreshing.pop(region, None))
-
-    async def _refresh(self, db: Database, region: str, today: date) -> None:
-        try:
-            async with self._lock:
-                r = self._regions.get(region)
-                if r is not None and not _stale(r, region, today):
-                    return  # rebuilt meanwhile
-                async with db.reader() as s:
-                    self._regions[region] = await self._build(s, region, today)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the next request tries again
-            log.warning("region_index_refresh_failed", region=region, error=repr(exc))
 
     async def _build(self, s: AsyncSession, region: str, today: date) -> _Region:
         generation = repository.GENERATIONS[region]
@@ -133,12 +100,6 @@ class RegionIndex:
         names = await repository.provider_names(s, sorted(accs))
         return _Region(generation, pub_generation, today, time.monotonic(), index,
                        dict(figures), dict(ratings), titles, names)
-
-
-def _changed(r: _Region, region: str, today: date) -> bool:
-    """A change this process saw (or a new day or publication), not only age."""
-    return (r.generation != repository.GENERATIONS[region]
-            or r.publication != publication.GENERATION[0] or r.built_on != today)
 
 
 def _stale(r: _Region | None, region: str, today: date) -> bool:

@@ -23,7 +23,7 @@ async def for_voucher(db: Database, extra: dict[str, Any], principal: Principal,
     day = today()
     async with db.reader() as s:
         v = access.visible_voucher(principal, await repository.voucher(s, voucher_id))
-        bucket = await region_index(extra).bucket(s, v.region, v.service_type, day, db=db)
+        bucket = await region_index(extra).bucket(s, v.region, v.service_type, day)
         # A fresh rotation per request: over many requests equal scores share first places.
         rec = recommend(views.voucher(v), bucket.offerings, bucket.figures, bucket.ratings,
                         today=day, rotation_key=random.getrandbits(63), limit=limit,
