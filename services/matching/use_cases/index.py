@@ -24,8 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching import repository
 from services.matching.domain.index import OfferingIndex
+from services.matching.domain.ranking import OfferingBucket
 from services.matching.domain.score import region_rating_mean
-from services.matching.domain.types import OfferingView, OutcomeFigure, RatingSummary
+from services.matching.domain.types import OutcomeFigure, RatingSummary
 from services.matching.use_cases import statistics as publication
 from services.matching.use_cases import views
 
@@ -36,7 +37,7 @@ MAX_AGE = 2.0
 class Bucket:
     """What ranking a voucher of one region × service type needs."""
 
-    offerings: tuple[OfferingView, ...]
+    offerings: OfferingBucket
     figures: dict[str, OutcomeFigure]
     ratings: dict[str, RatingSummary]
     rating_prior: float
@@ -78,15 +79,7 @@ class RegionIndex:
                     r = await self._build(s, region, today)
                     self._regions[region] = r
         assert r is not None
-        got = r.buckets.get(service_type)
-        if got is None:
-            ratings = r.ratings.get(service_type, {})
-            got = Bucket(offerings=r.index.bucket(region, service_type),
-                         figures=r.figures.get(service_type, {}), ratings=ratings,
-                         rating_prior=region_rating_mean(ratings.values()), titles=r.titles,
-                         names=r.names)
-            r.buckets[service_type] = got
-        return got
+        return _bucket_of(r, region, service_type)
 
     async def _build(self, s: AsyncSession, region: str, today: date) -> _Region:
         generation = repository.GENERATIONS[region]
@@ -107,8 +100,24 @@ class RegionIndex:
         for f in await publication.figures_of(s, region):
             figures[f.service_type][f.provider_id] = f
         names = await repository.provider_names(s, sorted(accs))
-        return _Region(generation, pub_generation, stored, today, time.monotonic(), index,
-                       dict(figures), dict(ratings), titles, names)
+        built = _Region(generation, pub_generation, stored, today, time.monotonic(), index,
+                        dict(figures), dict(ratings), titles, names)
+        # Every bucket's columns now, once per build: not by the first requests after it.
+        for service_type in sorted({o.service_type for o in index.offerings()}):
+            _ = _bucket_of(built, region, service_type).offerings.arrays
+        return built
+
+
+def _bucket_of(r: _Region, region: str, service_type: str) -> Bucket:
+    got = r.buckets.get(service_type)
+    if got is None:
+        ratings = r.ratings.get(service_type, {})
+        got = Bucket(offerings=r.index.bucket(region, service_type),
+                     figures=r.figures.get(service_type, {}), ratings=ratings,
+                     rating_prior=region_rating_mean(ratings.values()), titles=r.titles,
+                     names=r.names)
+        r.buckets[service_type] = got
+    return got
 
 
 def _changed(r: _Region, region: str, today: date) -> bool:
