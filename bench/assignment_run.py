@@ -18,10 +18,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
+import pstats
 import tempfile
 import time
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +35,14 @@ from kit.natsserver import NatsServer
 from services.matching.main import create_app as matching_app
 from services.matching.models import VoucherView
 from services.matching.settings import Settings as MatchingSettings
+from services.matching.use_cases.clock import today as finnish_today
 from services.voucher.models import Voucher
 from tests.integration.registry.conftest import Registry
 from tests.integration.voucher.conftest import Market, apps
 from tests.support import DbFactory, eventually, running, service_settings
 
 PROVIDERS = 30
+PROFILE = False
 
 
 @contextlib.asynccontextmanager
@@ -71,7 +75,7 @@ async def one_size(n: int, tmp: Path, nats_url: str) -> dict[str, float]:
         for first in range(0, n, 10_000):  # the bulk issuance takes 10 000 rows a request
             lines = ["henkilotunnus,value_cents,home_municipality,languages,remote_suits,"
                      "choice_deadline"]
-            lines += [f"{hetu(k)},1000,837,fi,true,{date.today().isoformat()}"
+            lines += [f"{hetu(k)},1000,837,fi,true,{finnish_today().isoformat()}"
                       for k in range(first, min(n, first + 10_000))]
             r = await market.client.post(f"/vouchers/bulk-issuance?budget_id={budget}",
                                          content="\n".join(lines).encode(), timeout=600,
@@ -83,10 +87,13 @@ async def one_size(n: int, tmp: Path, nats_url: str) -> dict[str, float]:
             return await count(m_db, select(func.count()).select_from(VoucherView)) >= n
 
         await eventually(arrived, timeout=600, what="vouchers in matching's read model")
-        tomorrow = date.today() + timedelta(days=1)
+        tomorrow = finnish_today() + timedelta(days=1)
         m_assign.today = lambda: tomorrow  # type: ignore[attr-defined]
         v_assign.today = lambda: tomorrow  # type: ignore[attr-defined]
+        profiler = cProfile.Profile() if PROFILE else None
         try:
+            if profiler is not None:
+                profiler.enable()
             t0 = time.perf_counter()
             r = await matching.post("/assignments", json={"seed": 1}, timeout=600,
                                     headers=market.admin())
@@ -105,6 +112,10 @@ async def one_size(n: int, tmp: Path, nats_url: str) -> dict[str, float]:
                 await asyncio.sleep(0.2)
             total = time.perf_counter() - t0
         finally:
+            if profiler is not None:
+                profiler.disable()
+                pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
             m_assign.today = m_assign.__dict__["_clock_today"]  # type: ignore[attr-defined]
             v_assign.today = v_assign.__dict__["_clock_today"]  # type: ignore[attr-defined]
         solve = r.json()["summary"]["solve_seconds"]
@@ -115,7 +126,11 @@ async def one_size(n: int, tmp: Path, nats_url: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="2000,10000")
+    parser.add_argument("--profile", action="store_true",
+                        help="print where the measured part spent its time (cProfile)")
     args = parser.parse_args()
+    global PROFILE
+    PROFILE = args.profile
     import services.matching.use_cases.assignments as m_assign
     import services.voucher.use_cases.assignments as v_assign
 

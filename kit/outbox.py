@@ -6,8 +6,9 @@
   marks them sent only once JetStream has acknowledged them: a broker outage or a restart of
   the service delays events but never loses them (JetStream's duplicate window, then the
   consumers' inbox, make a repeat harmless). A backlog goes out as atomic batches of up to
-  ``batch`` rows (one storage sync and one acknowledgement per batch: with ``sync_interval:
-  always`` a sync per event bounds the relay to a few hundred events a second).
+  ``batch`` rows and ``batch_bytes`` of payload (one storage sync and one acknowledgement per
+  batch: with ``sync_interval: always`` a sync per event bounds the relay to a few hundred
+  events a second).
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ def _wake_relay(session: Session) -> None:
 
 
 ATOMIC_BATCH_MAX = 1000  # the server's limit of messages in one atomic batch
+BATCH_BYTES = 4 * 1024 * 1024  # payload per batch: a few large events (chunks) go per round
 
 
 class BatchRefused(Exception):
@@ -144,6 +146,7 @@ class OutboxRelay:
         *,
         service: str,
         batch: int = 200,
+        batch_bytes: int = BATCH_BYTES,
         poll_seconds: float = 0.5,
     ) -> None:
         self.db = db
@@ -151,10 +154,12 @@ class OutboxRelay:
         self.link = link
         self.service = service
         self.batch = batch
+        self.batch_bytes = batch_bytes
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._atomic = True  # until the server says the stream takes no atomic batches
+        self._cut = False  # the last batch read was cut at batch_bytes: more rows wait
         db.set_session_info("outbox_wakeup", self.notify)
 
     def notify(self) -> None:
@@ -269,8 +274,10 @@ class OutboxRelay:
         return f"seteli.outbox:{self.service}:{self.db.schema or ''}"
 
     async def _unpublished(self, s: AsyncSession) -> Sequence[Any]:
+        """The next rows in order: up to ``batch`` of them and ``batch_bytes`` of payload
+        (at least one row, whatever its size)."""
         outbox = self.plumbing.outbox
-        return (
+        rows = (
             await s.execute(
                 select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.payload)
                 .where(outbox.c.published_at.is_(None))
@@ -278,6 +285,14 @@ class OutboxRelay:
                 .limit(self.batch)
             )
         ).all()
+        size = 0
+        for n, r in enumerate(rows):
+            size += len(r.payload)
+            if n and size > self.batch_bytes:
+                self._cut = True
+                return rows[:n]
+        self._cut = False
+        return rows
 
     async def _mark(self, s: AsyncSession, rows: Sequence[Any],
                     results: list[BaseException | None]) -> tuple[int, bool]:
@@ -294,4 +309,4 @@ class OutboxRelay:
         errors = [res for res in results if res is not None]
         if errors:
             raise errors[0]
-        return len(done), len(rows) == self.batch
+        return len(done), len(rows) == self.batch or self._cut

@@ -106,6 +106,16 @@ class RatingView(Base):
     stars: Mapped[int] = mapped_column(Integer)
 
 
+class RegionGeneration(Base):
+    """Grows in every transaction that changes a region's read models (consumers): replicas
+    compare it with the one their in-memory index of the region was built at."""
+
+    __tablename__ = "region_generation"
+
+    region: Mapped[str] = mapped_column(String(40), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer)
+
+
 # ------------------------------------------------------------------ what matching decides
 
 

@@ -1,8 +1,9 @@
 """Queries of the matching service. Flushes, never commits.
 
 Read models change only in the consumers' transactions; each such change names the region it
-touched (:func:`changed`), and when the transaction commits the region's generation grows, so
-that the in-memory index of offerings (use_cases/index.py) rebuilds only what changed."""
+touched (:func:`changed`), and when the transaction commits the region's generation grows, in
+this process and in the ``region_generation`` table (for the other replicas), so that the
+in-memory index of offerings (use_cases/index.py) rebuilds only what changed."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy import event as sa_event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -24,6 +27,7 @@ from services.matching.models import (
     OfferingView,
     ProviderView,
     RatingView,
+    RegionGeneration,
     StatisticsPublication,
     VoucherView,
     metadata,
@@ -40,6 +44,30 @@ _CHANGED = "matching_changed_regions"
 def changed(s: AsyncSession, region: str, service_type: str | None) -> None:
     """Note that this transaction changes the read model of ``region``."""
     s.info.setdefault(_CHANGED, set()).add(region)
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _count_generations(session: Session) -> None:
+    """The stored generation of each changed region grows in the same transaction, for the
+    other replicas (in region order: two transactions never wait for each other in a ring)."""
+    regions = session.info.get(_CHANGED)
+    if not regions:
+        return
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for region in sorted(regions):
+        stmt = (pg_insert(RegionGeneration) if postgres else sqlite_insert(RegionGeneration)
+                ).values(region=region, generation=1)
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=["region"], set_={"generation": RegionGeneration.generation + 1}))
+
+
+async def region_state(s: AsyncSession, region: str) -> tuple[int, int]:
+    """(the region's stored generation, the latest statistics publication): what another
+    replica may have changed since an index of the region was built."""
+    generation = await s.scalar(select(RegionGeneration.generation).where(
+        RegionGeneration.region == region))
+    publication = await s.scalar(select(func.max(StatisticsPublication.seq)))
+    return int(generation or 0), int(publication or 0)
 
 
 @sa_event.listens_for(Session, "after_commit")

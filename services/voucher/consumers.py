@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events import Envelope
-from contracts.matching import AssignmentProposed
+from contracts.matching import AssignmentProposals, AssignmentProposed
 from contracts.registry import (
     ACCREDITATION_EVENTS,
     AccreditationEvent,
@@ -69,7 +69,10 @@ def consumers(rt: Runtime) -> Sequence[Consumer]:
         **{cls.event_type(): on_offering for cls in offering_events},
         ServiceTypeAdded.event_type(): on_service_type}),
         # Default assignments proposed by matching: many at once, applied in batches.
+        # (a fetch of 8 events: up to 4 000 proposals in one transaction).
         rt.consumer("voucher-from-matching", stream="MATCHING", handlers={
-            AssignmentProposed.event_type(): assignments.apply_proposal},
-            batch_handlers={AssignmentProposed.event_type(): assignments.apply_proposals},
-            batched=True, batch=500)]
+            AssignmentProposed.event_type(): assignments.apply_proposal,
+            AssignmentProposals.event_type(): assignments.apply_chunk},
+            batch_handlers={AssignmentProposed.event_type(): assignments.apply_proposals,
+                            AssignmentProposals.event_type(): assignments.apply_chunks},
+            batched=True, batch=8)]

@@ -46,5 +46,8 @@ class OfferingIndex:
             self._frozen[key] = got
         return got
 
+    def offerings(self) -> list[OfferingView]:
+        return [o for bucket in self._buckets.values() for o in bucket.values()]
+
     def __len__(self) -> int:
         return len(self._where)

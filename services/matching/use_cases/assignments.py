@@ -4,9 +4,9 @@ A run takes the region's vouchers with no choice past their choice deadline, ran
 voucher's candidates with the score (one ranking per class of vouchers that rank alike: same
 service type, municipality, languages, remote preference and value), keeps the top K, and lets
 ``domain.assignment.solve`` place them under the offerings' open places and the providers' cap.
-It records its inputs, seed, score version and every proposal, and writes one
-``assignment.proposed`` event per placed voucher to the outbox in the same transaction; the
-voucher service applies them. An override is kept: no later run changes its voucher."""
+It records its inputs, seed, score version and every proposal, and writes the placed ones to
+the outbox in the same transaction as ``assignment.proposals`` events of up to 500 proposals
+each; the voucher service applies them. An override is kept: no later run changes its voucher."""
 
 from __future__ import annotations
 
@@ -21,7 +21,12 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events import EventPayload
-from contracts.matching import AssignmentProposed, AssignmentRunFinished, FactorValue
+from contracts.matching import (
+    PROPOSALS_PER_EVENT,
+    AssignmentProposals,
+    AssignmentProposed,
+    AssignmentRunFinished,
+)
 from contracts.principal import Principal
 from kit.db import Database
 from kit.errors import Conflict, NotFound, Unprocessable
@@ -59,15 +64,13 @@ def _class_key(v: VoucherView) -> tuple[Any, ...]:
             v.value_cents)
 
 
-def _proposed(run_id: str, v: VoucherView, r: Ranked, rank: int, status: int,
-              override: bool) -> AssignmentProposed:
-    return AssignmentProposed(
-        run_id=run_id, voucher_id=v.voucher_id, region=v.region, service_type=v.service_type,
-        offering_id=r.offering_id, provider_id=r.provider_id, rank=rank, score=r.score,
-        score_version=SCORE_VERSION, override=override,
-        factors=[FactorValue(factor=f.name, value=f.value, contribution=f.contribution)
-                 for f in r.factors],
-        explanation=explanation(status, rank))
+def _chunks(run_id: str, region: str, items: list[dict[str, Any]]
+            ) -> list[tuple[EventPayload, str | None]]:
+    """The run's proposals as ``assignment.proposals`` events of up to PROPOSALS_PER_EVENT."""
+    return [(AssignmentProposals.model_validate(
+        {"run_id": run_id, "region": region, "score_version": SCORE_VERSION, "chunk": c,
+         "proposals": items[a:a + PROPOSALS_PER_EVENT]}), run_id)
+        for c, a in enumerate(range(0, len(items), PROPOSALS_PER_EVENT))]
 
 
 async def execute(s: AsyncSession, settings: Settings, extra: dict[str, Any], region: str,
@@ -115,10 +118,12 @@ async def execute(s: AsyncSession, settings: Settings, extra: dict[str, Any], re
                                      dtype=np.int64),
         share_cap=share_cap, seed=seed, fixed=fixed))
     solved = time.perf_counter() - started
-    # Outputs: a proposal row per voucher, an event per placed one.
+    # Outputs: a proposal row per voucher; the placed ones also in chunks of events.
     by_index = {i: o for o, i in offering_ids.items()}
     rows: list[dict[str, Any]] = []
-    events: list[tuple[EventPayload, str | None]] = []
+    items: list[dict[str, Any]] = []
+    factors: dict[tuple[Any, int], list[dict[str, Any]]] = {}  # shared within a class
+    texts: dict[tuple[int, int], dict[str, Any]] = {}
     for i, v in enumerate(vouchers):
         o_i, rank, status = int(result.offering[i]), int(result.rank[i]), int(result.status[i])
         override = overrides.get(v.voucher_id)
@@ -127,17 +132,26 @@ async def execute(s: AsyncSession, settings: Settings, extra: dict[str, Any], re
                          "provider_id": None, "rank": None, "score": None, "override": False,
                          "reason": Status(status).name})
             continue
-        ranked = rankings[_class_key(v)]
+        key = _class_key(v)
+        ranked = rankings[key]
         r = ranked[rank] if 0 <= rank < len(ranked) else None
         if r is None or r.offering_id != by_index[o_i]:  # an override outside the top K
             assert override is not None
-            r = Ranked(override.offering_id, override.provider_id, 0, ())
+            r, key = Ranked(override.offering_id, override.provider_id, 0, ()), ()
         rows.append({"run_id": run_id, "voucher_id": v.voucher_id,
                      "offering_id": r.offering_id, "provider_id": r.provider_id,
                      "rank": rank + 1 if rank >= 0 else None, "score": float(r.score),
                      "override": override is not None, "reason": Status(status).name})
-        events.append((_proposed(run_id, v, r, rank + 1 if rank >= 0 else 0, status,
-                                 override is not None), v.voucher_id))
+        shown = rank + 1 if rank >= 0 else 0
+        if (key, rank) not in factors:
+            factors[key, rank] = [{"factor": f.name, "value": f.value,
+                                   "contribution": f.contribution} for f in r.factors]
+        if (status, shown) not in texts:
+            texts[status, shown] = explanation(status, shown).model_dump(exclude_none=True)
+        items.append({"voucher_id": v.voucher_id, "service_type": v.service_type,
+                      "offering_id": r.offering_id, "provider_id": r.provider_id,
+                      "rank": shown, "score": float(r.score), "factors": factors[key, rank],
+                      "override": override is not None, "explanation": texts[status, shown]})
     placed = int((result.offering >= 0).sum())
     summary = asdict(summarise(result, groups={
         "municipality": [v.home_municipality or "none" for v in vouchers],
@@ -156,6 +170,7 @@ async def execute(s: AsyncSession, settings: Settings, extra: dict[str, Any], re
     s.add(run)
     await s.flush()
     await repository.add_proposals(s, rows)
+    events = _chunks(run_id, region, items)
     events.append((AssignmentRunFinished(
         run_id=run_id, region=region, seed=seed, score_version=SCORE_VERSION, vouchers=n,
         proposed=placed, unassigned=n - placed), run_id))

@@ -5,8 +5,11 @@ rebuilt from the read model only when a committed event changed it (its generati
 one bucket of plain values and the cost of ranking does not grow with the whole register.
 
 Replicas of the service share the durable consumers, so a replica does not apply (and does not
-hear of) every event: a region is also rebuilt when it is older than ``MAX_AGE`` seconds, the
-longest a replica lags behind another's changes."""
+hear of) every event: at most every ``MAX_AGE`` seconds a region's stored generation and the
+latest publication are read (two indexed lookups) and the region is rebuilt if either moved,
+so a replica lags at most that long behind another's changes, and an unchanged region is
+never rebuilt (a rebuild reads every offering of the region: a request that paid for it would
+cost more the larger the register)."""
 
 from __future__ import annotations
 
@@ -21,8 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching import repository
 from services.matching.domain.index import OfferingIndex
+from services.matching.domain.ranking import OfferingBucket
 from services.matching.domain.score import region_rating_mean
-from services.matching.domain.types import OfferingView, OutcomeFigure, RatingSummary
+from services.matching.domain.types import OutcomeFigure, RatingSummary
 from services.matching.use_cases import statistics as publication
 from services.matching.use_cases import views
 
@@ -33,7 +37,7 @@ MAX_AGE = 2.0
 class Bucket:
     """What ranking a voucher of one region × service type needs."""
 
-    offerings: tuple[OfferingView, ...]
+    offerings: OfferingBucket
     figures: dict[str, OutcomeFigure]
     ratings: dict[str, RatingSummary]
     rating_prior: float
@@ -45,8 +49,9 @@ class Bucket:
 class _Region:
     generation: int
     publication: int
+    stored: tuple[int, int]  # repository.region_state when built
     built_on: date
-    built_at: float
+    checked_at: float
     index: OfferingIndex
     figures: dict[str, dict[str, OutcomeFigure]]
     ratings: dict[str, dict[str, RatingSummary]]
@@ -63,6 +68,10 @@ class RegionIndex:
     async def bucket(self, s: AsyncSession, region: str, service_type: str,
                      today: date) -> Bucket:
         r = self._regions.get(region)
+        if r is not None and not _changed(r, region, today) \
+                and time.monotonic() - r.checked_at > MAX_AGE \
+                and await repository.region_state(s, region) == r.stored:
+            r.checked_at = time.monotonic()  # nobody changed it: keep it
         if _stale(r, region, today):
             async with self._lock:
                 r = self._regions.get(region)
@@ -70,19 +79,12 @@ class RegionIndex:
                     r = await self._build(s, region, today)
                     self._regions[region] = r
         assert r is not None
-        got = r.buckets.get(service_type)
-        if got is None:
-            ratings = r.ratings.get(service_type, {})
-            got = Bucket(offerings=r.index.bucket(region, service_type),
-                         figures=r.figures.get(service_type, {}), ratings=ratings,
-                         rating_prior=region_rating_mean(ratings.values()), titles=r.titles,
-                         names=r.names)
-            r.buckets[service_type] = got
-        return got
+        return _bucket_of(r, region, service_type)
 
     async def _build(self, s: AsyncSession, region: str, today: date) -> _Region:
         generation = repository.GENERATIONS[region]
         pub_generation = publication.GENERATION[0]
+        stored = await repository.region_state(s, region)
         accs = {a.provider_id: a for a in await repository.accreditations_in(s, region)}
         index = OfferingIndex()
         titles: dict[str, dict[str, str]] = {}
@@ -98,14 +100,35 @@ class RegionIndex:
         for f in await publication.figures_of(s, region):
             figures[f.service_type][f.provider_id] = f
         names = await repository.provider_names(s, sorted(accs))
-        return _Region(generation, pub_generation, today, time.monotonic(), index,
-                       dict(figures), dict(ratings), titles, names)
+        built = _Region(generation, pub_generation, stored, today, time.monotonic(), index,
+                        dict(figures), dict(ratings), titles, names)
+        # Every bucket's columns now, once per build: not by the first requests after it.
+        for service_type in sorted({o.service_type for o in index.offerings()}):
+            _ = _bucket_of(built, region, service_type).offerings.arrays
+        return built
+
+
+def _bucket_of(r: _Region, region: str, service_type: str) -> Bucket:
+    got = r.buckets.get(service_type)
+    if got is None:
+        ratings = r.ratings.get(service_type, {})
+        got = Bucket(offerings=r.index.bucket(region, service_type),
+                     figures=r.figures.get(service_type, {}), ratings=ratings,
+                     rating_prior=region_rating_mean(ratings.values()), titles=r.titles,
+                     names=r.names)
+        r.buckets[service_type] = got
+    return got
+
+
+def _changed(r: _Region, region: str, today: date) -> bool:
+    """Changed in this process, or a new day."""
+    return (r.generation != repository.GENERATIONS[region]
+            or r.publication != publication.GENERATION[0] or r.built_on != today)
 
 
 def _stale(r: _Region | None, region: str, today: date) -> bool:
-    return (r is None or r.generation != repository.GENERATIONS[region]
-            or r.publication != publication.GENERATION[0] or r.built_on != today
-            or time.monotonic() - r.built_at > MAX_AGE)
+    return (r is None or _changed(r, region, today)
+            or time.monotonic() - r.checked_at > MAX_AGE)
 
 
 def region_index(extra: dict[str, Any]) -> RegionIndex:

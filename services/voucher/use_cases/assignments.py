@@ -1,86 +1,122 @@
-"""Default assignments proposed by the matching service (``assignment.proposed``), applied as
-a choice by ``default_assignment``: only while the voucher has no provider and its choice
-deadline has passed (an override by a region admin may also replace an earlier default
-assignment, never the holder's own choice). The holder can still change it before the start.
-Applying is idempotent: the inbox skips a repeated event, and a proposal that no longer fits
-(the voucher was chosen meanwhile, the offering is full or no longer choosable) changes
-nothing."""
+"""Default assignments proposed by the matching service, applied as a choice by
+``default_assignment``: only while the voucher has no provider and its choice deadline has
+passed (an override by a region admin may also replace an earlier default assignment, never
+the holder's own choice). The holder can still change it before the start.
+
+A run's proposals come in chunks (``assignment.proposals``, up to 500 each); an override
+alone (``assignment.proposed``). Both are applied the same way, many at once: the vouchers,
+offerings and accreditations read in a few queries, the places taken per offering under one
+lock, the choices and ``voucher.provider_chosen`` events written in bulk. Each proposal is
+applied or skipped on its own: one that no longer fits (the voucher was chosen meanwhile, its
+deadline has not passed, the offering is full or no longer choosable) is skipped with its
+reason (logged with the chunk) and never stops the others. Applying is idempotent: the inbox
+skips a repeated event, and a proposal applied before no longer fits."""
 
 from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events import Envelope
-from contracts.matching import AssignmentProposed
+from contracts.matching import AssignmentProposals, AssignmentProposed
 from contracts.voucher import Chooser, VoucherProviderChosen
-from kit.errors import Conflict
+from kit.errors import Problem
 from kit.outbox import add_events
 from services.voucher import repository
 from services.voucher.domain.lifecycle import Action, VoucherState, transition
 from services.voucher.models import Voucher, plumbing
 from services.voucher.use_cases.choices import choosable, set_choice
-from services.voucher.use_cases.common import emit, today, voucher_event
+from services.voucher.use_cases.common import today, voucher_event
 
 log = structlog.get_logger("voucher.assignments")
 
 
-def applies(v: Voucher, event: AssignmentProposed) -> bool:
+@dataclass(frozen=True)
+class Wanted:
+    """What applying one proposal needs to know."""
+
+    voucher_id: str
+    region: str
+    offering_id: str
+    override: bool
+
+
+def applies(v: Voucher, w: Wanted) -> bool:
     if v.state == VoucherState.issued:
         return today() > v.choice_deadline
-    return (event.override and v.state == VoucherState.chosen
+    return (w.override and v.state == VoucherState.chosen
             and v.chosen_by == Chooser.default_assignment
-            and v.offering_id != event.offering_id)
+            and v.offering_id != w.offering_id)
+
+
+def _one(envelope: Envelope) -> Wanted:
+    e = AssignmentProposed.model_validate(envelope.data)
+    return Wanted(e.voucher_id, e.region, e.offering_id, e.override)
+
+
+def _chunk(envelope: Envelope) -> list[Wanted]:
+    e = AssignmentProposals.model_validate(envelope.data)
+    return [Wanted(p.voucher_id, e.region, p.offering_id, p.override) for p in e.proposals]
 
 
 async def apply_proposal(s: AsyncSession, envelope: Envelope) -> None:
-    event = AssignmentProposed.model_validate(envelope.data)
-    v = await repository.voucher(s, event.voucher_id, lock=True)
-    if v is None or v.region != event.region or not applies(v, event):
-        return
-    try:
-        o = await choosable(s, v, event.offering_id)
-    except Conflict as exc:
-        log.info("assignment_not_applied", voucher_id=v.id, reason=str(exc))
-        return
-    # The new place first: if it is gone, nothing has changed.
-    if not await repository.take_place(s, o.offering_id):
-        log.info("assignment_not_applied", voucher_id=v.id, reason="no open place")
-        return
-    previous = (v.provider_id, v.offering_id)
-    if previous[1]:
-        await repository.free_place(s, previous[1])
-    v.state = transition(VoucherState(v.state), Action.choose).value
-    await set_choice(s, v, o, Chooser.default_assignment, None,
-                     "override" if event.override else "default_assignment")
-    await emit(s, VoucherProviderChosen, v, chosen_by=Chooser.default_assignment,
-               previous_provider_id=previous[0], previous_offering_id=previous[1])
+    await apply_wanted(s, [_one(envelope)])
 
 
 async def apply_proposals(s: AsyncSession, envelopes: list[Envelope]) -> None:
-    """Many proposals at once, with the same rules as :func:`apply_proposal`: the vouchers,
-    offerings and accreditations read in a few queries, the places taken per offering, the
-    choices and events written in bulk. The latest proposal of a voucher in the batch wins."""
-    latest = {e.voucher_id: e for e in (AssignmentProposed.model_validate(x.data)
-                                        for x in envelopes)}
+    await apply_wanted(s, [_one(e) for e in envelopes])
+
+
+async def apply_chunk(s: AsyncSession, envelope: Envelope) -> None:
+    await apply_wanted(s, _chunk(envelope))
+
+
+async def apply_chunks(s: AsyncSession, envelopes: list[Envelope]) -> None:
+    await apply_wanted(s, [w for e in envelopes for w in _chunk(e)])
+
+
+def _skip_reason(v: Voucher | None, w: Wanted) -> str | None:
+    if v is None:
+        return "no such voucher"
+    if v.region != w.region:
+        return "the voucher is in another region"
+    if applies(v, w):
+        return None
+    if v.state == VoucherState.issued:
+        return "the choice deadline has not passed"
+    return "the voucher's provider was chosen already"
+
+
+async def apply_wanted(s: AsyncSession, wanted: list[Wanted]) -> dict[str, int]:
+    """Apply ``wanted`` in the caller's transaction; the latest proposal of a voucher wins.
+    Returns the count of applied and of skipped by reason (also logged)."""
+    latest = {w.voucher_id: w for w in wanted}
     vouchers = await repository.vouchers_by_id(s, sorted(latest), lock=True)
-    todo = [(v, latest[v.id]) for v in vouchers.values()
-            if v.region == latest[v.id].region and applies(v, latest[v.id])]
-    held = await repository.load_offerings(s, sorted({e.offering_id for _, e in todo}))
+    skipped: list[tuple[str, str]] = []
+    todo = []
+    for w in latest.values():
+        v = vouchers.get(w.voucher_id)
+        why = _skip_reason(v, w)
+        if why is None and v is not None:
+            todo.append((v, w))
+        else:
+            skipped.append((w.voucher_id, why or ""))
+    held = await repository.load_offerings(s, sorted({w.offering_id for _, w in todo}))
     fitting = []
-    for v, e in todo:
+    for v, w in todo:
         try:
-            fitting.append((v, e, await choosable(s, v, e.offering_id)))
-        except Conflict as exc:
-            log.info("assignment_not_applied", voucher_id=v.id, reason=str(exc))
-    wanted: dict[str, int] = {}
-    for _, _, o in fitting:
-        wanted[o.offering_id] = wanted.get(o.offering_id, 0) + 1
-    given = await repository.take_places(s, wanted)
+            fitting.append((v, w, await choosable(s, v, w.offering_id)))
+        except Problem as exc:  # not choosable (409), or no such offering here (422)
+            skipped.append((v.id, str(exc)))
+    asked: dict[str, int] = Counter(o.offering_id for _, _, o in fitting)
+    given = await repository.take_places(s, asked)
     events = []
-    for v, e, o in fitting:
+    for v, w, o in fitting:
         if given.get(o.offering_id, 0) <= 0:
-            log.info("assignment_not_applied", voucher_id=v.id, reason="no open place")
+            skipped.append((v.id, "no open place"))
             continue
         given[o.offering_id] -= 1
         previous = (v.provider_id, v.offering_id)
@@ -88,10 +124,14 @@ async def apply_proposals(s: AsyncSession, envelopes: list[Envelope]) -> None:
             await repository.free_place(s, previous[1])
         v.state = transition(VoucherState(v.state), Action.choose).value
         await set_choice(s, v, o, Chooser.default_assignment, None,
-                         "override" if e.override else "default_assignment")
+                         "override" if w.override else "default_assignment")
         events.append((voucher_event(VoucherProviderChosen, v,
                                      chosen_by=Chooser.default_assignment,
                                      previous_provider_id=previous[0],
                                      previous_offering_id=previous[1]), v.id))
     await add_events(s, plumbing, events)  # type: ignore[arg-type]
     del held
+    outcome = {"applied": len(events), **Counter(reason for _, reason in skipped)}
+    log.info("assignment_proposals_applied", applied=len(events),
+             skipped=[{"voucher_id": i, "reason": r} for i, r in skipped])
+    return outcome

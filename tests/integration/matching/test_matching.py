@@ -6,7 +6,7 @@ below 18 participants; the read models rebuilt from the streams equal the live o
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -21,11 +21,12 @@ from services.matching.models import (
     VoucherView,
     metadata,
 )
+from services.matching.use_cases.clock import today as finnish_today
 from services.voucher.models import Voucher
 from tests.integration.matching.conftest import HETU, OTHER_HETU, Town
 from tests.support import eventually, service_settings
 
-TOMORROW = date.today() + timedelta(days=1)
+TOMORROW = finnish_today() + timedelta(days=1)
 READ_MODELS = ("provider_view", "accreditation_view", "offering_view", "voucher_view",
                "rating_view")
 
@@ -134,7 +135,7 @@ async def test_default_assignment_is_reproducible_keeps_overrides_and_is_applied
 
 async def test_below_18_participants_no_figure_is_shown(town: Town) -> None:
     region = "statistics-test"
-    started = date.today() - timedelta(days=200)
+    started = finnish_today() - timedelta(days=200)
     rows = []
     for provider, starts, employed in (("p-small", 10, 6), ("p-large", 40, 20),
                                        ("p-other", 40, 16)):

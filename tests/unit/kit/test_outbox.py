@@ -139,3 +139,23 @@ async def test_a_full_batch_asks_for_another_round(database: Database) -> None:
     assert await r.publish_pending(js) == (2, True)
     assert await r.publish_pending(js) == (1, False)
     assert await pending(database) == 0
+
+
+async def test_a_batch_ends_at_its_payload_bytes_and_asks_for_another_round(
+    database: Database,
+) -> None:
+    """Large events (a run's chunks of proposals) go a few per round: at most batch_bytes of
+    payload, but always at least one event, in order."""
+    r = relay(database)
+    await write(database, 1, 2, 3)
+    async with database.reader() as s:
+        size = len((await s.execute(select(tables.outbox.c.payload))).scalars().first() or "")
+    r.batch_bytes = 2 * size  # two events a round
+    js: Any = ScriptedJetStream()
+    assert await r.publish_pending(js) == (2, True)
+    assert await r.publish_pending(js) == (1, False)
+    r.batch_bytes = 1  # less than one event: still one at a time
+    await write(database, 4, 5)
+    assert await r.publish_pending(js) == (1, True)
+    assert await r.publish_pending(js) == (1, False)
+    assert [e.data["n"] for _, _, e in js.published] == [1, 2, 3, 4, 5]
