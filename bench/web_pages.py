@@ -17,7 +17,10 @@ API), after publishing ``--offerings`` offerings of the voucher's service in its
 issuing ``--vouchers`` vouchers from the budget (CSV bulk issuance, 2 000 rows a request).
 Before measuring it waits until the events of the loading are consumed (every JetStream
 consumer with nothing pending and the streams still for 3 s; at most ``--settle`` seconds), so
-that the windows do not share the machine with the services catching up:
+that the windows do not share the machine with the services catching up. The ranking the
+compare page asks for (``GET /recommendations/{id}``) is measured beside the page too, and
+``--idle-probes`` times it after 2.3 s without requests (the matching service rebuilds the
+region's index in that request) against after 1.5 s (the index reused):
 
     .venv/bin/python bench/web_pages.py --part vouchers [--offerings 5000] [--vouchers 100000]
 """
@@ -206,7 +209,33 @@ def voucher_pages(stack: WebStack, args: argparse.Namespace) -> dict[str, dict[s
     for name, (_, _, page, headers) in pairs.items():
         r = httpx.get(page, headers=headers, timeout=60)
         assert r.status_code == 200, (name, r.status_code, r.text[:300])
-    return compare(pairs, args.vouchers, args.rounds, args.seconds)
+    # the compare page's slowest call, beside the page the same way
+    pairs["ranking"] = (f"{u}/api/v1/recommendations/{voucher}", bearer["citizen"],
+                        pairs["compare"][2], cookie["citizen"])
+    out = compare(pairs, args.vouchers, args.rounds, args.seconds)
+    idle_probe(f"{u}/api/v1/recommendations/{voucher}", bearer["citizen"], args.idle_probes)
+    return out
+
+
+def idle_probe(url: str, headers: dict[str, str], n: int) -> None:
+    """The ranking after 2.3 s without requests (the matching service's region index is older
+    than its MAX_AGE of 2 s and is rebuilt in the request) against after 1.5 s without requests
+    (the index reused: what idling alone costs), and the three requests right after each."""
+    if n <= 0:
+        return
+    with httpx.Client(headers=headers, timeout=60) as http:
+        for idle in (1.5, 2.3):
+            first: list[float] = []
+            after: list[float] = []
+            for _ in range(n):
+                time.sleep(idle)
+                for i in range(4):
+                    began = time.perf_counter()
+                    assert http.get(url).status_code == 200
+                    (after if i else first).append((time.perf_counter() - began) * 1000)
+            print(f"ranking after {idle} s idle: median {statistics.median(first):.1f} ms, max "
+                  f"{max(first):.1f} ms; the 3 right after: median "
+                  f"{statistics.median(after):.1f} ms ({n} tries)")
 
 
 def main() -> None:
@@ -218,6 +247,8 @@ def main() -> None:
     parser.add_argument("--part", choices=["search", "vouchers"], default="search")
     parser.add_argument("--offerings", type=int, default=5000)
     parser.add_argument("--vouchers", type=int, default=100_000)
+    parser.add_argument("--idle-probes", type=int, default=15,
+                        help="--part vouchers: ranking requests after 2.3 s idle (0: none)")
     parser.add_argument("--settle", type=float, default=900.0,
                         help="at most this many seconds to wait for the events of the loading")
     args = parser.parse_args()
