@@ -16,7 +16,8 @@ UPDATE SET total_cents = total_cents + excluded.total_cents``: a budget's usage 
 lookup, and :func:`usage_mismatches` recomputes the totals from the transfers. Whoever adds to
 a funding, issue, give-back or close total already holds that budget's account of the funder;
 a payment total, the region's clearing account: those rows add no wait. Claims of one budget
-and funder queue on their total (held until commit), as they already did on the audit chain.
+and funder now queue on their total until commit: decisions already queued on the region's
+audit chain, but submissions by different providers did not queue before.
 """
 
 from __future__ import annotations
