@@ -9,10 +9,20 @@ condition on the row it waited for; SQLite has one writer), and the CHECK constr
 table refuses anything that slips past. Touching accounts in one global order means two
 transactions never wait for each other in a circle. Callers lock their own rows (voucher,
 claim, batch) before calling in, so the ledger's account locks are always taken last.
+
+Each call also adds its transfers to the running totals of ``budget_usage`` (per budget,
+funder, kind and phase), after the accounts, in key order, by ``INSERT … ON CONFLICT DO
+UPDATE SET total_cents = total_cents + excluded.total_cents``: a budget's usage is read in one
+lookup, and :func:`usage_mismatches` recomputes the totals from the transfers. Whoever adds to
+a funding, issue, give-back or close total already holds that budget's account of the funder;
+a payment total, the region's clearing account: those rows add no wait. Claims of one budget
+and funder now queue on their total until commit: decisions already queued on the region's
+audit chain, but submissions by different providers did not queue before.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,10 +42,13 @@ from services.voucher.domain.ledger import (
     TransferKind,
     effect,
 )
-from services.voucher.models import LedgerAccount, LedgerTransfer
+from services.voucher.domain.usage import Sums
+from services.voucher.models import BudgetUsage, LedgerAccount, LedgerTransfer
 
 A: Table = LedgerAccount.__table__  # type: ignore[assignment]
 T: Table = LedgerTransfer.__table__  # type: ignore[assignment]
+U: Table = BudgetUsage.__table__  # type: ignore[assignment]
+UsageKey = tuple[str, str, str, str]  # budget, funder, kind, phase
 
 
 class InsufficientFunds(Exception):
@@ -91,11 +104,12 @@ async def transfer(
         raise ValueError("one Refs per transfer")
     group = str(uuid7())
     now = datetime.now(UTC)
-    rows, deltas = [], _Deltas()
+    rows, deltas, added = [], _Deltas(), defaultdict[UsageKey, int](int)
     for t, r in zip(transfers, per, strict=True):
         t.check()
         phase = Phase.pending if t.pending else Phase.posted
         deltas.add(t.debit, t.credit, phase, t.amount)
+        added[(r.budget_id, t.debit.funder, t.kind.value, phase.value)] += t.amount
         rows.append(dict(
             id=str(uuid7()), debit_account_id=t.debit.id, credit_account_id=t.credit.id,
             amount=t.amount, kind=t.kind.value, phase=phase.value, pending_id=None,
@@ -105,6 +119,7 @@ async def transfer(
     await deltas.apply(s, {a.id: a for a in new_accounts})
     if rows:
         await s.execute(insert(T), rows)
+    await _add_usage(s, added)
     return [str(r["id"]) for r in rows]
 
 
@@ -124,15 +139,33 @@ async def resolve(s: AsyncSession, pending_ids: Sequence[str], *, post: bool,
                               "posted or voided")
     group = str(uuid7())
     now = datetime.now(UTC)
-    deltas, rows = _Deltas(), []
+    deltas, rows, added = _Deltas(), [], defaultdict[UsageKey, int](int)
     for p in sorted(pendings, key=lambda p: str(p["id"])):
         deltas.add_ids(p["debit_account_id"], p["credit_account_id"], phase, int(p["amount"]))
+        added[(str(p["budget_id"]), str(p["funder"]), str(p["kind"]), phase.value)] += int(
+            p["amount"])
         rows.append({**dict(p), "id": str(uuid7()), "phase": phase.value, "pending_id": p["id"],
                      "reference": reference or p["reference"], "group_id": group,
                      "created_at": now})
     await deltas.apply(s, {})
     await s.execute(insert(T), rows)
+    await _add_usage(s, added)
     return [str(r["id"]) for r in rows]
+
+
+async def _add_usage(s: AsyncSession, added: dict[UsageKey, int]) -> None:
+    """Add to the running totals, one atomic upsert per key, in key order (after the
+    accounts: the lock order of the module docstring)."""
+    if s.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+    for (budget_id, funder, kind, phase) in sorted(added):
+        stmt = upsert(U).values(budget_id=budget_id, funder=funder, kind=kind, phase=phase,
+                                total_cents=added[(budget_id, funder, kind, phase)])
+        await s.execute(stmt.on_conflict_do_update(
+            index_elements=[U.c.budget_id, U.c.funder, U.c.kind, U.c.phase],
+            set_={"total_cents": U.c.total_cents + stmt.excluded.total_cents}))
 
 
 class _Deltas:
@@ -214,5 +247,47 @@ async def pending_of(s: AsyncSession, reference: str) -> list[str]:
     return list(rows)
 
 
+async def usage_sums(s: AsyncSession, budget_ids: Sequence[str]
+                     ) -> dict[str, dict[str, Sums]]:
+    """Transfer sums by (kind, phase) per budget and funder, from the running totals: one
+    indexed lookup per budget, whatever its number of vouchers."""
+    out: dict[str, dict[str, Sums]] = defaultdict(lambda: defaultdict(dict))
+    for i in range(0, len(budget_ids), 500):
+        rows = await s.execute(select(U.c.budget_id, U.c.funder, U.c.kind, U.c.phase,
+                                      U.c.total_cents)
+                               .where(U.c.budget_id.in_(budget_ids[i:i + 500])))
+        for budget_id, funder, kind, phase, total in rows.all():
+            out[str(budget_id)][str(funder)][(str(kind), str(phase))] = int(total)
+    return out
+
+
+async def usage_sums_from_transfers(s: AsyncSession, budget_ids: Sequence[str] | None = None
+                                    ) -> dict[str, dict[str, Sums]]:
+    """The same sums recomputed from the transfers themselves (every budget when ``budget_ids``
+    is None): what the running totals must always equal."""
+    q = select(T.c.budget_id, T.c.funder, T.c.kind, T.c.phase, func.sum(T.c.amount))
+    if budget_ids is not None:
+        q = q.where(T.c.budget_id.in_(budget_ids))
+    rows = await s.execute(q.group_by(T.c.budget_id, T.c.funder, T.c.kind, T.c.phase))
+    out: dict[str, dict[str, Sums]] = defaultdict(lambda: defaultdict(dict))
+    for budget_id, funder, kind, phase, total in rows.all():
+        out[str(budget_id)][str(funder)][(str(kind), str(phase))] = int(total or 0)
+    return out
+
+
+async def usage_mismatches(s: AsyncSession) -> list[tuple[UsageKey, int, int]]:
+    """Every running total that differs from the sum of its transfers, as (key, kept,
+    recomputed); empty when the books agree. Reads the whole ledger: for checks, not pages."""
+    kept = {(str(r[0]), str(r[1]), str(r[2]), str(r[3])): int(r[4]) for r in (await s.execute(
+        select(U.c.budget_id, U.c.funder, U.c.kind, U.c.phase, U.c.total_cents))).all()}
+    recomputed = {(b, f, k, p): total
+                  for b, by_funder in (await usage_sums_from_transfers(s)).items()
+                  for f, sums in by_funder.items() for (k, p), total in sums.items()}
+    return [(key, kept.get(key, 0), recomputed.get(key, 0))
+            for key in sorted(kept.keys() | recomputed.keys())
+            if kept.get(key, 0) != recomputed.get(key, 0)]
+
+
 __all__ = ["AlreadyResolved", "InsufficientFunds", "Refs", "TransferKind", "balances",
-           "open_accounts", "owned", "pending_of", "resolve", "transfer"]
+           "open_accounts", "owned", "pending_of", "resolve", "transfer", "usage_mismatches",
+           "usage_sums", "usage_sums_from_transfers"]

@@ -129,6 +129,22 @@ class LedgerTransfer(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class BudgetUsage(Base):
+    """Running total of the transfers of one budget, funder, kind and phase: what a budget's
+    usage is read from in one lookup, however many vouchers it has. Added to only by the
+    ledger (services/voucher/ledger.py), in the transaction that writes the transfers, by one
+    ``INSERT … ON CONFLICT DO UPDATE SET total_cents = total_cents + excluded.total_cents``;
+    ``ledger.usage_mismatches`` recomputes it from the transfers."""
+
+    __tablename__ = "budget_usage"
+
+    budget_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    funder: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    phase: Mapped[str] = mapped_column(String(10), primary_key=True)
+    total_cents: Mapped[int] = mapped_column(Cents)
+
+
 # ------------------------------------------------------------------ budgets and vouchers
 
 

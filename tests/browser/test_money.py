@@ -1,5 +1,6 @@
 """A region admin, in Swedish and without JavaScript: approves a provider's application, opens a
-budget (after a refused first try), issues vouchers from a CSV file (one row refused, named),
+budget (after a refused first try), tops it up (after a refused first try), issues vouchers
+from a CSV file (one row refused, named),
 chooses a provider on a holder's behalf, approves a claim (after a refused first try), makes a
 payment batch, downloads its file and confirms it paid, reads the spending report and its CSV,
 and verifies the chain of money decisions."""
@@ -22,7 +23,7 @@ WORDS = {"save": "Spara beslutet", "open": "Öppna en budget", "open_it": "Öppn
          "upload": "Bevilja från filen", "decide": "Spara beslutet",
          "batch": "Gör en betalningsomgång", "confirm": "Bekräfta att omgången betalats",
          "show": "Visa", "verify": "Verifiera kedjan", "intact": "oförändrade",
-         "choose": "Spara valet"}
+         "choose": "Spara valet", "top_up": "Lägg till pengarna"}
 
 
 def spaced(text: str) -> str:
@@ -70,6 +71,21 @@ def test_region_admin_budget_vouchers_claims_payments_and_report(
     assert page.locator("svg.bar-chart").count() == 1
     funders = spaced(page.locator("#funders-caption").locator("xpath=..").inner_text())
     assert "300 000,00" in funders and "100 000,50" in funders
+
+    # a top-up from the municipality, refused first: an amount that is no amount, no reason
+    page.select_option("#field-topup_funder", "837")
+    page.fill("#field-topup_amount", "12,345")
+    page.get_by_role("button", name=WORDS["top_up"]).click()
+    pages.check("top-up-errors")
+    for field in ("topup_amount", "topup_reason"):
+        assert page.locator(f"#error-summary a[href='#field-{field}']").count() == 1
+    page.fill("#field-topup_amount", "20 000")
+    page.fill("#field-topup_reason", "Kommunens tilläggsanslag")
+    page.get_by_role("button", name=WORDS["top_up"]).click()
+    pages.check("topped-up")
+    assert "done=topped_up" in page.url
+    funders = spaced(page.locator("#funders-caption").locator("xpath=..").inner_text())
+    assert "120 000,50" in funders
 
     # vouchers from a file: the second row's identity code is wrong and named so
     upload = tmp_path / "vouchers.csv"

@@ -1,6 +1,7 @@
 """Pages for a region's admins about single vouchers: the region's vouchers by state, and one
 voucher with its history, where an admin at a service point chooses or changes the provider on
-the holder's behalf (with a reason; the voucher service audits it)."""
+the holder's behalf, cancels the voucher, or transfers a started one to another provider (each
+with a reason; the voucher service audits it)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from gateway.web.routes.vouchers import CHOOSABLE, offerings_by_id
 
 router = APIRouter(prefix="/admin")
 STATES = ("issued", "chosen", "started", "completed", "expired", "cancelled")
+CANCELLABLE = ("issued", "chosen", "started")
+TRANSFERABLE = ("started",)
 
 
 def region_of(ctx: Ctx) -> str:
@@ -34,8 +37,23 @@ async def vouchers(ctx: CtxDep) -> Response:
 
 
 def labels(ctx: Ctx) -> dict[str, str]:
-    return {"offering_id": ctx._("Service and provider"),
-            "reason": ctx._("Reason (for example: at the holder's request, by phone)")}
+    _ = ctx._
+    return {"offering_id": _("Service and provider"),
+            "reason": _("Reason (for example: at the holder's request, by phone)"),
+            "cancel_code": _("Why is the voucher cancelled?"),
+            "cancel_reason": _("Explanation"),
+            "transfer_offering": _("New service and provider"),
+            "transfer_reason": _("Reason for the transfer")}
+
+
+def cancellation_codes(ctx: Ctx) -> list[tuple[str, str]]:
+    _ = ctx._
+    return [("holder_request", _("The holder asked for it")),
+            ("holder_no_longer_eligible", _("The holder is no longer eligible")),
+            ("issued_in_error", _("The voucher was issued in error")),
+            ("holder_moved", _("The holder moved away")),
+            ("service_interrupted", _("The service was interrupted")),
+            ("other", _("Other (explained below)"))]
 
 
 async def render_voucher(ctx: Ctx, voucher_id: str, form: Form, *,
@@ -45,7 +63,7 @@ async def render_voucher(ctx: Ctx, voucher_id: str, form: Form, *,
     history = await ctx.api.get(api_path("vouchers", voucher_id, "choices"))
     offerings = await offerings_by_id(ctx, {c["offering_id"] for c in history})
     options: list[dict[str, Any]] = []
-    if v["state"] in CHOOSABLE:
+    if v["state"] in CHOOSABLE or v["state"] in TRANSFERABLE:
         options = (await ctx.api.get("/offerings", {"region": v["region"],
                                                     "service_type": v["service_type"],
                                                     "limit": 200}))["items"]
@@ -53,7 +71,10 @@ async def render_voucher(ctx: Ctx, voucher_id: str, form: Form, *,
         form.values["idempotency_key"] = str(uuid.uuid4())
     return ctx.render("admin/voucher.html", status=status, v=v, history=history,
                       offerings=offerings, options=options, form=form, labels=labels(ctx),
-                      names=await reference.names(ctx),
+                      names=await reference.names(ctx), codes=cancellation_codes(ctx),
+                      choosable=v["state"] in CHOOSABLE,
+                      cancellable=v["state"] in CANCELLABLE,
+                      transferable=v["state"] in TRANSFERABLE,
                       done=ctx.request.query_params.get("done", ""))
 
 
@@ -78,4 +99,48 @@ async def choose_for_holder(voucher_id: str, ctx: CtxDep) -> Response:
             headers={"idempotency-key": form.get("idempotency_key")},
             known=set(labels(ctx))) is None:
         return ctx.redirect(f"/admin/vouchers/{voucher_id}", done="chosen")
+    return await render_voucher(ctx, voucher_id, form, status=422)
+
+
+@router.post("/vouchers/{voucher_id}/cancellation")
+async def cancel(voucher_id: str, ctx: CtxDep) -> Response:
+    """Cancel: the place and the money no claim holds go back; a started voucher gets the
+    outcome 'not achieved'."""
+    form = Form.of(await ctx.request.form())
+    ctx.check_csrf(form.values.get("csrf"))
+    region_of(ctx)
+    _ = ctx._
+    body = {"reason_code": form.get("cancel_code"), "reason": form.get("cancel_reason")}
+    if body["reason_code"] not in {code for code, _text in cancellation_codes(ctx)}:
+        form.error("cancel_code", _("Choose one."))
+    if len(body["reason"]) < 3:
+        form.error("cancel_reason", _("Write the reason (at least 3 characters)."))
+    if form.ok and await ctx.submit(
+            form, "POST", api_path("vouchers", voucher_id, "cancellation"), body,
+            headers={"idempotency-key": form.get("idempotency_key")},
+            aliases={"reason_code": "cancel_code", "reason": "cancel_reason"},
+            known=set(labels(ctx))) is None:
+        return ctx.redirect(f"/admin/vouchers/{voucher_id}", done="cancelled")
+    return await render_voucher(ctx, voucher_id, form, status=422)
+
+
+@router.post("/vouchers/{voucher_id}/transfer")
+async def transfer(voucher_id: str, ctx: CtxDep) -> Response:
+    """A started voucher to another provider: claims made stay with the provider that made
+    them; the rest of the value follows the voucher."""
+    form = Form.of(await ctx.request.form())
+    ctx.check_csrf(form.values.get("csrf"))
+    region_of(ctx)
+    _ = ctx._
+    body = {"offering_id": form.get("transfer_offering"), "reason": form.get("transfer_reason")}
+    if not body["offering_id"]:
+        form.error("transfer_offering", _("Choose the service."))
+    if len(body["reason"]) < 3:
+        form.error("transfer_reason", _("Write the reason (at least 3 characters)."))
+    if form.ok and await ctx.submit(
+            form, "POST", api_path("vouchers", voucher_id, "transfer"), body,
+            headers={"idempotency-key": form.get("idempotency_key")},
+            aliases={"offering_id": "transfer_offering", "reason": "transfer_reason"},
+            known=set(labels(ctx))) is None:
+        return ctx.redirect(f"/admin/vouchers/{voucher_id}", done="transferred")
     return await render_voucher(ctx, voucher_id, form, status=422)

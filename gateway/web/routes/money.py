@@ -1,6 +1,6 @@
 """Pages for a region's admins about its money: budgets with their usage per funder (chart,
-table, CSV), opening a budget, and issuing vouchers from one — one at a time, or many from a
-CSV file with a result for each row."""
+table, CSV), opening a budget, issuing vouchers from one — one at a time, or many from a CSV
+file with a result for each row — topping it up and closing it."""
 
 from __future__ import annotations
 
@@ -79,12 +79,9 @@ async def render_new_budget(ctx: Ctx, form: Form, *, status: int = 200) -> HTMLR
     names = await reference.names(ctx)
     if not form.values.get("idempotency_key") or not form.ok:
         form.values["idempotency_key"] = str(uuid.uuid4())
-    own = next((r for r in names.region_list if r["code"] == region), {})
-    funders = [("region", ctx._("The region"))] + [
-        (m["code"], reference.name(m.get("name"), ctx.lang))
-        for m in own.get("municipalities", [])]
     return ctx.render("admin/budget_new.html", status=status, form=form, names=names,
-                      funders=funders, rows=range(FUNDER_ROWS), labels=budget_labels(ctx))
+                      funders=funder_options(ctx, names, region), rows=range(FUNDER_ROWS),
+                      labels=budget_labels(ctx))
 
 
 @router.get("/budgets/new")
@@ -146,7 +143,17 @@ def issue_labels(ctx: Ctx) -> dict[str, str]:
             "valid_until": _("Valid until (optional)"),
             "choice_deadline": _("Choose by (optional)"),
             "home_municipality": _("Home municipality"), "languages": _("Languages"),
-            "file": _("CSV file")}
+            "file": _("CSV file"), "topup_funder": _("Funder"),
+            "topup_amount": _("Amount to add (euros)"), "topup_reason": _("Reason"),
+            "close_reason": _("Reason for closing"),
+            "close_confirm": _("I understand that nothing more can be issued from this budget")}
+
+
+def funder_options(ctx: Ctx, names: Any, region: str) -> list[tuple[str, str]]:
+    own: dict[str, Any] = next((r for r in names.region_list if r["code"] == region), {})
+    return [("region", ctx._("The region"))] + [
+        (m["code"], reference.name(m.get("name"), ctx.lang))
+        for m in own.get("municipalities", [])]
 
 
 async def render_budget(ctx: Ctx, budget_id: str, form: Form, *, status: int = 200,
@@ -169,6 +176,7 @@ async def render_budget(ctx: Ctx, budget_id: str, form: Form, *, status: int = 2
     return ctx.render("admin/budget.html", status=status, b=budget, sums=totals(budget),
                       measures=MEASURES, form=form, labels=issue_labels(ctx), names=names,
                       municipalities=municipalities, report=report, issued=issued,
+                      funders=funder_options(ctx, names, region),
                       done=ctx.request.query_params.get("done", ""))
 
 
@@ -255,3 +263,51 @@ async def issue_many(budget_id: str, ctx: CtxDep) -> Response:
         return await render_budget(ctx, budget_id, form, status=422)
     return await render_budget(ctx, budget_id, Form(values={"holder_kind": "person"}),
                                report=reply.data)
+
+
+@router.post("/budgets/{budget_id}/top-ups")
+async def top_up(budget_id: str, ctx: CtxDep) -> Response:
+    """One funder adds money (a municipality not yet among the funders joins this way)."""
+    form = Form.of(await ctx.request.form())
+    ctx.check_csrf(form.values.get("csrf"))
+    region_of(ctx)
+    _ = ctx._
+    body: dict[str, Any] = {"funder": form.get("topup_funder"),
+                            "reason": form.get("topup_reason")}
+    if not body["funder"]:
+        form.error("topup_funder", _("Choose the funder."))
+    try:
+        body["amount_cents"] = euros_to_cents(form.get("topup_amount"))
+    except ValueError:
+        form.error("topup_amount", _("Write the amount in euros, for example 250000."))
+    if len(body["reason"]) < 3:
+        form.error("topup_reason", _("Write the reason (at least 3 characters)."))
+    aliases = {"funder": "topup_funder", "amount_cents": "topup_amount",
+               "reason": "topup_reason"}
+    if form.ok and await ctx.submit(
+            form, "POST", api_path("budgets", budget_id, "top-ups"), body,
+            headers={"idempotency-key": form.get("idempotency_key")},
+            aliases=aliases, known=set(issue_labels(ctx))) is None:
+        return ctx.redirect(f"/admin/budgets/{budget_id}", done="topped_up")
+    return await render_budget(ctx, budget_id, form, status=422)
+
+
+@router.post("/budgets/{budget_id}/closure")
+async def close(budget_id: str, ctx: CtxDep) -> Response:
+    """Close the budget once the admin has confirmed it: what it still holds goes back to
+    its funders, and nothing more is issued from it."""
+    form = Form.of(await ctx.request.form())
+    ctx.check_csrf(form.values.get("csrf"))
+    region_of(ctx)
+    _ = ctx._
+    body = {"reason": form.get("close_reason")}
+    if form.get("close_confirm") != "1":
+        form.error("close_confirm", _("Confirm that the budget is to be closed."))
+    if len(body["reason"]) < 3:
+        form.error("close_reason", _("Write the reason (at least 3 characters)."))
+    if form.ok and await ctx.submit(
+            form, "POST", api_path("budgets", budget_id, "closure"), body,
+            headers={"idempotency-key": form.get("idempotency_key")},
+            aliases={"reason": "close_reason"}, known=set(issue_labels(ctx))) is None:
+        return ctx.redirect(f"/admin/budgets/{budget_id}", done="closed")
+    return await render_budget(ctx, budget_id, form, status=422)

@@ -25,10 +25,12 @@ from services.voucher.use_cases import budgets
 
 router = APIRouter(prefix="/budgets", tags=["budgets"])
 Admin = Depends(require(Role.region_admin))
-USAGE = ("Usage per funder is computed from the ledger's transfers: `funded` (put in, less what "
-         "went back at closing), `committed` (still on vouchers, claims waiting for a decision "
-         "included), `spent` (approved claims), `pending`, `released` (came back from vouchers) "
-         "and `available` (can still be issued); funded = available + committed + spent.")
+USAGE = ("Usage per funder is the sum of the ledger's transfers (kept as running totals in "
+         "the transactions that write them, so reading it does not grow with the vouchers): "
+         "`funded` (put in, less what went back at closing), `committed` (still on vouchers, "
+         "claims waiting for a decision included), `spent` (approved claims), `pending`, "
+         "`released` (came back from vouchers) and `available` (can still be issued); "
+         "funded = available + committed + spent.")
 
 
 @router.post("", status_code=201, response_model=BudgetOut, summary="Open a budget",

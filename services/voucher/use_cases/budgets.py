@@ -1,13 +1,11 @@
 """Budgets: opened, topped up and closed by a region admin; their usage per funder comes from
-the ledger's transfers."""
+the ledger's running totals of the transfers (kept with them, in the same transaction)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events import uuid7
@@ -25,23 +23,14 @@ from services.voucher.domain.ledger import (
     funder_account,
 )
 from services.voucher.domain.usage import Usage, usage
-from services.voucher.models import Budget, LedgerTransfer, plumbing
+from services.voucher.models import Budget, plumbing
 from services.voucher.schemas import BudgetIn, BudgetOut, CloseIn, FunderUsage, TopUpIn
 from services.voucher.use_cases.common import now, once, record, return_to_funders
 
-T = LedgerTransfer.__table__
-
 
 async def usage_of(s: AsyncSession, budget_ids: Sequence[str]) -> dict[str, dict[str, Usage]]:
-    """Usage per budget and funder, from the transfers."""
-    rows = await s.execute(
-        select(T.c.budget_id, T.c.funder, T.c.kind, T.c.phase, func.sum(T.c.amount))
-        .where(T.c.budget_id.in_(budget_ids))
-        .group_by(T.c.budget_id, T.c.funder, T.c.kind, T.c.phase))
-    sums: dict[str, dict[str, dict[tuple[str, str], int]]] = defaultdict(
-        lambda: defaultdict(dict))
-    for budget_id, funder, kind, phase, total in rows.all():
-        sums[budget_id][funder][(kind, phase)] = int(total or 0)
+    """Usage per budget and funder, from the ledger's running totals of the transfers."""
+    sums = await ledger.usage_sums(s, budget_ids)
     return {b: {f: usage(s_) for f, s_ in by_funder.items()} for b, by_funder in sums.items()}
 
 

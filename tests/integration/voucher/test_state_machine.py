@@ -1,14 +1,16 @@
 """The whole voucher service against its invariants: a hypothesis state machine issues, chooses,
 changes, starts, completes, claims, approves, rejects, cancels, expires, tops up, transfers, pays
-a batch, confirms or fails it, and replays any earlier request, in random order, through the
-HTTP API of the running service (beside a real registry, on a real broker). After every step:
+a batch, confirms or fails it, closes the budget, and replays any earlier request, in random
+order, through the HTTP API of the running service (beside a real registry, on a real broker).
+After every step:
 
 - debits equal credits, pending and posted; no limited account below zero; every account's
   totals equal a recomputation from the transfers; no transfer crosses funders;
 - per voucher paid ≤ approved ≤ value, and no milestone is posted twice;
 - a voucher that expired or was cancelled holds only what pending claims reserve;
 - the budget's usage in the API equals a recomputation from the transfers, and
-  funded = available + committed + spent;
+  funded = available + committed + spent; every budget's running usage totals equal the sums
+  of its transfers;
 - a replayed request gets its first answer and changes nothing.
 
 SQLite always; a shorter run on PostgreSQL when TEST_POSTGRES_URL is set."""
@@ -33,6 +35,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import func, select, update
 
+from services.voucher import ledger
 from services.voucher.domain.ledger import Balance, Phase, effect
 from services.voucher.domain.usage import usage
 from services.voucher.models import Claim, LedgerAccount, LedgerTransfer, Voucher
@@ -243,6 +246,14 @@ class VoucherMachine(RuleBasedStateMachine):
                                  {"funder": funder, "amount_cents": amount, "reason": "more"})
         assert status in (200, 409), body
 
+    @precondition(lambda self: len(self.states) >= 4)
+    @rule()
+    def close(self) -> None:
+        """Close the budget: later give-backs follow its money to the funders."""
+        status, body = self.send("POST", f"/budgets/{self.budget}/closure",
+                                 self.w.market.admin(), {"reason": "period over"})
+        assert status in (200, 409), body
+
     @rule()
     def pay(self) -> None:
         """The region's approved claims (earlier examples' too: one region) into a batch."""
@@ -313,6 +324,7 @@ async def check_books(m: Market, budget: str) -> None:
         claims = (await s.execute(select(Claim))).scalars().all()
         vouchers = (await s.execute(select(Voucher).where(Voucher.budget_id == budget)))\
             .scalars().all()
+        assert await ledger.usage_mismatches(s) == [], "running usage totals differ"
     recomputed: dict[str, Balance] = defaultdict(Balance)
     sums: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
     for t in transfers:

@@ -1,7 +1,8 @@
 """The ledger alone, against a model: a hypothesis state machine funds budgets, issues to
 vouchers, claims (pending), posts and voids, gives back, pays in batches and closes budgets in
 random order, tries to overdraw and to resolve a pending transfer twice, and after every step
-checks that the database agrees with the model and that the books balance.
+checks that the database agrees with the model, that the books balance, and that the running
+totals of each budget's usage equal the sums recomputed from the transfers.
 
 SQLite always (unit level: one migrated file for the whole run, fresh account names for each
 example); a shorter run on PostgreSQL when TEST_POSTGRES_URL is set."""
@@ -280,16 +281,19 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @invariant()
     def books_agree_with_the_model_and_balance(self) -> None:
-        async def read() -> tuple[dict[str, Balance], dict[str, Balance], tuple[Any, ...]]:
+        async def read() -> tuple[dict[str, Balance], dict[str, Balance], tuple[Any, ...],
+                                  list[Any]]:
             async with self.books.db.reader() as s:
                 stored = await ledger.balances(s, list(self.model))
                 recomputed = await _recompute(s, self.region)
                 sums = (await s.execute(select(
                     func.sum(A.c.debits_pending), func.sum(A.c.credits_pending),
                     func.sum(A.c.debits_posted), func.sum(A.c.credits_posted)))).one()
-            return stored, recomputed, tuple(sums)
+                mismatches = await ledger.usage_mismatches(s)
+            return stored, recomputed, tuple(sums), mismatches
 
-        stored, recomputed, sums = self.books.run(read())
+        stored, recomputed, sums, mismatches = self.books.run(read())
+        assert mismatches == [], "running usage totals differ from the transfers"
         for account_id, expected in self.model.items():
             assert vars(stored[account_id]) == vars(expected), account_id
             assert vars(recomputed.get(account_id, Balance())) == vars(expected), account_id
@@ -339,3 +343,52 @@ def test_transfers_cannot_be_changed_or_removed(sqlite_books: Books) -> None:
                 "DELETE FROM ledger_transfer WHERE budget_id = :b"):
         with pytest.raises((IntegrityError, DBAPIError)):
             sqlite_books.run(tamper(sql))
+
+
+@pytest.mark.parametrize("backend", ["sqlite_books", "postgres_books"])
+def test_concurrent_additions_to_one_running_total_all_count(
+        backend: str, request: pytest.FixtureRequest) -> None:
+    """Twenty transactions at once claim from twenty vouchers of one budget for twenty
+    providers: no account is shared, only the budget's running total of pending claims. Each
+    holds its transaction open a moment after adding, so on PostgreSQL they overlap and queue
+    on the row; every one of them counts."""
+    books: Books = request.getfixturevalue(backend)
+    region, budget, n = f"r{uuid.uuid4().hex[:8]}", str(uuid.uuid4()), 20
+    vouchers = [str(uuid.uuid4()) for _ in range(n)]
+    b = budget_account(region, "region", budget)
+
+    async def setup() -> None:
+        async with books.db.session() as s:
+            funding = NewTransfer(funder_account(region, "region"), b, 100 * n,
+                                  TransferKind.funding)
+            issues = [NewTransfer(b, voucher_account(region, "region", v), 100,
+                                  TransferKind.issue) for v in vouchers]
+            await ledger.open_accounts(s, [funding.debit, b])
+            await ledger.transfer(s, [funding], ledger.Refs(f"budget:{budget}", budget))
+            await ledger.transfer(s, issues, [ledger.Refs(f"voucher:{v}", budget, v)
+                                              for v in vouchers],
+                                  new_accounts=[t.credit for t in issues])
+            await s.commit()
+
+    async def claim(v: str) -> None:
+        t = NewTransfer(voucher_account(region, "region", v),
+                        payable_account(region, "region", budget, f"p-{v}"), 30,
+                        TransferKind.claim, pending=True)
+        async with books.db.session() as s:
+            await ledger.open_accounts(s, [t.credit])
+            await ledger.transfer(s, [t], ledger.Refs(f"claim:{v}", budget, v))
+            await asyncio.sleep(0.05)
+            await s.commit()
+
+    async def run() -> tuple[Any, Any]:
+        await setup()
+        await asyncio.gather(*(claim(v) for v in vouchers))
+        async with books.db.reader() as s:
+            return (await ledger.usage_sums(s, [budget]),
+                    await ledger.usage_sums_from_transfers(s, [budget]))
+
+    kept, recomputed = books.run(run())
+    assert kept[budget]["region"] == {("funding", "posted"): 100 * n,
+                                      ("issue", "posted"): 100 * n,
+                                      ("claim", "pending"): 30 * n}
+    assert kept == recomputed
