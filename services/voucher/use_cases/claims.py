@@ -126,16 +126,19 @@ async def decide(db: Database, principal: Principal, claim_id: str,
         c.reason_code = None if approve else body.reason_code.value  # type: ignore[union-attr]
         c.reason_text, c.decided_at, c.decided_by = body.reason, now(), principal.sub
         c.version += 1
-        await record(s, principal, action=f"claim.{c.status}", subject_type="claim",
-                     subject_id=c.id, region=c.region,
-                     reason=body.reason or (c.reason_code or "approved"),
-                     details={"voucher_id": v.id, "milestone": c.milestone,
-                              "amount_cents": c.amount_cents, "reason_code": c.reason_code})
         await claim_event(s, ClaimApproved if approve else ClaimRejected, c)
         if approve and c.outcome and v.outcome is None:
             await record_outcome(s, v, Outcome(c.outcome), OutcomeSource.claim_approved)
         elif not approve and (v.state in SETTLED or v.outcome is not None):
             await give_back_rest(s, v)  # the voucher is over: what the claim held goes back
+        # The audit chain's head last, after every ledger account (the lock order of
+        # repository.py): issuance takes the budget's account before the head, so taking the
+        # head first here could wait for it in a circle.
+        await record(s, principal, action=f"claim.{c.status}", subject_type="claim",
+                     subject_id=c.id, region=c.region,
+                     reason=body.reason or (c.reason_code or "approved"),
+                     details={"voucher_id": v.id, "milestone": c.milestone,
+                              "amount_cents": c.amount_cents, "reason_code": c.reason_code})
         return claim_out(c)
 
     return await once(db, principal, f"POST /claims/{claim_id}/decision", key,

@@ -63,9 +63,6 @@ async def end(s: AsyncSession, v: Voucher, action: Action, actor: Principal, rea
     if was in HOLDS_PLACE and v.offering_id:
         await repository.free_place(s, v.offering_id)
         await end_choice(s, v, action.value)
-    await record(s, actor, action=f"voucher.{v.state}", subject_type="voucher",
-                 subject_id=v.id, region=v.region, reason=reason,
-                 details={"reason_code": reason_code, "was": was.value})
     if action is Action.cancel:
         await emit(s, VoucherCancelled, v, reason_code=reason_code)
     else:
@@ -74,6 +71,10 @@ async def end(s: AsyncSession, v: Voucher, action: Action, actor: Principal, rea
         await record_outcome(s, v, Outcome.not_achieved, OutcomeSource.cancelled)
     else:
         await give_back_rest(s, v)
+    # the audit chain's head after the ledger's accounts (the lock order of repository.py)
+    await record(s, actor, action=f"voucher.{v.state}", subject_type="voucher",
+                 subject_id=v.id, region=v.region, reason=reason,
+                 details={"reason_code": reason_code, "was": was.value})
 
 
 async def cancel(db: Database, principal: Principal, voucher_id: str,
