@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -197,6 +197,29 @@ async def overrides_in(s: AsyncSession, voucher_ids: Sequence[str]
             AssignmentOverride.voucher_id.in_(ids[i:i + 500])))
         out.update({o.voucher_id: o for o in rows.all()})
     return out
+
+
+async def runs_of(s: AsyncSession, region: str, *, before: tuple[datetime, str] | None,
+                  limit: int) -> list[AssignmentRun]:
+    """``limit + 1`` of the region's runs, newest first, before the position ``before``."""
+    q = select(AssignmentRun).where(AssignmentRun.region == region)
+    if before is not None:
+        created, run_id = before
+        q = q.where(or_(AssignmentRun.created_at < created,
+                        and_(AssignmentRun.created_at == created,
+                             AssignmentRun.run_id < run_id)))
+    q = q.order_by(AssignmentRun.created_at.desc(), AssignmentRun.run_id.desc())
+    return list((await s.scalars(q.limit(limit + 1))).all())
+
+
+async def proposals_page(s: AsyncSession, run_id: str, *, after: str | None, limit: int
+                         ) -> list[AssignmentProposal]:
+    """``limit + 1`` of the run's proposals in voucher id order, after ``after``."""
+    q = select(AssignmentProposal).where(AssignmentProposal.run_id == run_id)
+    if after is not None:
+        q = q.where(AssignmentProposal.voucher_id > after)
+    q = q.order_by(AssignmentProposal.voucher_id).limit(limit + 1)
+    return list((await s.scalars(q)).all())
 
 
 async def add_proposals(s: AsyncSession, rows: list[dict[str, Any]]) -> None:
