@@ -12,8 +12,6 @@ that stays in ``GET /ops/dead-letters``, which the gateway does not route (opera
 There is no re-delivery from here: a dead letter is replayed by an operator (see
 docs/ARCHITECTURE.md)."""
 
-from __future__ import annotations
-
 import json
 import re
 from datetime import datetime
@@ -108,6 +106,7 @@ def summary(service: str, row: dict[str, Any]) -> DeadLetterOut:
 def admin_dead_letter_router(service: str) -> APIRouter:
     """``GET /dead-letters/<service>``: this service's dead letters for region admins."""
     kind = CursorKind(f"{service}.dead-letters", PublicDeadLetterPosition)
+    # (no postponed annotations in this module: the route's annotations name ``kind``)
     router = APIRouter(tags=["dead-letters"])
 
     @router.get(

@@ -133,6 +133,7 @@ class AssignmentProposal(Base):
     """What a run proposed for one voucher (``offering_id`` None: unassigned, ``reason``)."""
 
     __tablename__ = "assignment_proposal"
+    __table_args__ = (Index("ix_assignment_proposal_voucher", "voucher_id"),)
 
     run_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     voucher_id: Mapped[str] = mapped_column(String(36), primary_key=True)

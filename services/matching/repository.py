@@ -222,6 +222,18 @@ async def proposals_page(s: AsyncSession, run_id: str, *, after: str | None, lim
     return list((await s.scalars(q)).all())
 
 
+async def latest_proposal(s: AsyncSession, voucher_id: str
+                          ) -> tuple[AssignmentProposal, AssignmentRun] | None:
+    """The voucher's proposal in the newest run that had one, and that run."""
+    row = (await s.execute(
+        select(AssignmentProposal, AssignmentRun)
+        .join(AssignmentRun, AssignmentRun.run_id == AssignmentProposal.run_id)
+        .where(AssignmentProposal.voucher_id == voucher_id)
+        .order_by(AssignmentRun.created_at.desc(), AssignmentRun.run_id.desc())
+        .limit(1))).first()
+    return None if row is None else (row[0], row[1])
+
+
 async def add_proposals(s: AsyncSession, rows: list[dict[str, Any]]) -> None:
     for i in range(0, len(rows), 2000):
         await s.execute(insert(AssignmentProposal), rows[i:i + 2000])

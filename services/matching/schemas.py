@@ -189,3 +189,19 @@ class ProposalOut(BaseModel):
 class ProposalList(BaseModel):
     items: list[ProposalOut] = Field(description="in voucher id order")
     next_cursor: str | None
+
+
+class VoucherAssignmentOut(BaseModel):
+    """A voucher's latest default assignment, as its holder reads it."""
+
+    voucher_id: str
+    run_id: str
+    assigned_at: datetime = Field(description="when the run was made")
+    status: str = Field(description="as in a run's proposals")
+    offering_id: str | None = Field(description="none: the run could not assign one")
+    offering_title: dict[str, str] | None
+    provider_id: str | None
+    provider_name: str | None
+    rank: int | None
+    override: bool = Field(description="set by a region admin")
+    explanation: LocalizedText

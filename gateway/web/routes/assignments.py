@@ -240,3 +240,24 @@ async def override(run_id: str, ctx: CtxDep) -> Response:
             ) is None:
         return ctx.redirect(f"/admin/assignment-runs/{run_id}", done="overridden")
     return await render_override(ctx, run_id, voucher_id, form, status=422)
+
+
+async def default_assignment(ctx: Ctx, voucher: dict[str, Any],
+                             history: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """For the holder's voucher page: the matching service's explanation of the current
+    provider, when the region's default assignment chose it (None otherwise, or when the
+    matching service cannot tell)."""
+    current = next((c for c in history if c.get("ended_at") is None), None)
+    if current is None or current.get("chosen_by") != "default_assignment" \
+            or voucher.get("state") not in ("chosen", "started"):
+        return None
+    try:
+        found: dict[str, Any] = await ctx.api.get(
+            api_path("recommendations", voucher["id"], "assignment"))
+    except ApiError as exc:
+        if exc.status not in (404, 502, 503, 504):
+            raise
+        return {"offering_id": current["offering_id"], "explanation": None}
+    if found.get("offering_id") != current["offering_id"]:
+        found["explanation"] = None  # applied from an older run: its words are not known
+    return found

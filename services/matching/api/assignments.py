@@ -22,6 +22,7 @@ from services.matching.schemas import (
     RunList,
     RunOut,
     RunPosition,
+    VoucherAssignmentOut,
 )
 from services.matching.use_cases import assignments, runs
 
@@ -113,3 +114,19 @@ async def override(run_id: str, body: OverrideIn, rt: RuntimeDep, principal: Pri
                    idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     once = await assignments.override(rt.db, principal, run_id, body, idempotency_key)
     return once_response(once, 201)
+
+
+@router.get(
+    "/recommendations/{voucher_id}/assignment",
+    response_model=VoucherAssignmentOut,
+    summary="The voucher's latest default assignment, and why",
+    description="For the voucher's holder and the admins of its region (anyone else: 404, "
+    "as for a voucher that does not exist): the offering the newest run that had the "
+    "voucher proposed (none: it could not assign one), whether an admin set it, and the "
+    "explanation in the holder's words. 404 when no run has had the voucher. Whether the "
+    "voucher service applied it is the voucher's own `chosen_by`.",
+    responses=problems(401, 404),
+)
+async def voucher_assignment(voucher_id: str, rt: RuntimeDep,
+                             principal: PrincipalDep) -> VoucherAssignmentOut:
+    return await runs.voucher_assignment(rt.db, principal, voucher_id)

@@ -10,7 +10,13 @@ from kit.pagination import Page, paginate
 from services.matching import access, repository
 from services.matching.domain.assignment import Status
 from services.matching.models import OfferingView, VoucherView
-from services.matching.schemas import ProposalOut, ProposalPosition, RunOut, RunPosition
+from services.matching.schemas import (
+    ProposalOut,
+    ProposalPosition,
+    RunOut,
+    RunPosition,
+    VoucherAssignmentOut,
+)
 from services.matching.use_cases.explain import explanation
 
 
@@ -71,3 +77,25 @@ async def proposals(db: Database, principal: Principal, run_id: str, *,
             home_municipality=v.home_municipality if v is not None else None,
             holder_kind=v.holder_kind if v is not None else None))
     return paginate(items, limit, lambda p: ProposalPosition(voucher_id=p.voucher_id))
+
+
+async def voucher_assignment(db: Database, principal: Principal,
+                             voucher_id: str) -> VoucherAssignmentOut:
+    """The voucher's latest default assignment: for its holder and the admins of its region;
+    for anyone else, and when no run has had the voucher, there is none (404)."""
+    async with db.reader() as s:
+        access.visible_voucher(principal, await repository.voucher(s, voucher_id))
+        found = await repository.latest_proposal(s, voucher_id)
+        if found is None:
+            raise NotFound("no default assignment for this voucher")
+        p, run = found
+        offering = await repository.offering(s, p.offering_id) if p.offering_id else None
+        names = await repository.provider_names(s, [p.provider_id] if p.provider_id else [])
+    status = _status(p.reason)
+    return VoucherAssignmentOut(
+        voucher_id=voucher_id, run_id=run.run_id, assigned_at=run.created_at,
+        status=status.name, offering_id=p.offering_id,
+        offering_title=offering.title if offering is not None else None,
+        provider_id=p.provider_id,
+        provider_name=names.get(p.provider_id) if p.provider_id else None, rank=p.rank,
+        override=p.override, explanation=explanation(status, p.rank))
