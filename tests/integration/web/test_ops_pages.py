@@ -8,53 +8,25 @@ would, that one voucher's deadline has passed (a later version of its ``voucher.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import re
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
 from typing import Any
 
-import nats
-import orjson
 import pytest
 
-from contracts.voucher import VoucherIssued
 from tests.browser import api
 from tests.integration.matching.conftest import person_code
 from tests.integration.web.conftest import Browser
+from tests.webevents import deadline_passed, poison
 from tests.webstack import WebStack
 
 pytestmark = pytest.mark.e2e
 HETU = person_code(401)
 SECRET_HETU = person_code(402)
-
-
-def publish(stack: WebStack, subject: str, data: bytes) -> None:
-    async def send() -> None:
-        nc = await nats.connect(stack.services["matching"].env["NATS_URL"])
-        try:
-            await nc.jetstream().publish(subject, data,
-                                         headers={"Nats-Msg-Id": str(uuid.uuid4())})
-        finally:
-            await nc.close()
-
-    asyncio.run(send())
-
-
-def deadline_passed(stack: WebStack, voucher: dict[str, Any]) -> None:
-    """Matching hears that the voucher's choice deadline was yesterday."""
-    event = VoucherIssued(
-        voucher_id=voucher["id"], version=1000, state="issued", budget_id=voucher["budget_id"],
-        region=voucher["region"], service_type=voucher["service_type"], holder_kind="person",
-        home_municipality=voucher["home_municipality"], languages=voucher["languages"],
-        value_cents=voucher["value_cents"], valid_until=voucher["valid_until"],
-        choice_deadline=date.today() - timedelta(days=1))
-    publish(stack, event.subject(), event.envelope(resource=voucher["id"])
-            .model_dump_json().encode())
 
 
 @pytest.fixture(scope="module")
@@ -209,15 +181,12 @@ def test_an_override_made_on_the_pages_survives_the_next_run(
 
 
 def test_dead_letters_show_no_personal_data(stack: WebStack, admin: Browser) -> None:
-    poison = {"voucher_id": str(uuid.uuid4()), "henkilotunnus": SECRET_HETU}
-    envelope = VoucherIssued.model_construct().envelope().model_dump(mode="json")
-    envelope["data"] = poison
-    publish(stack, VoucherIssued.subject(), orjson.dumps(envelope))
+    event_id = poison(stack, {"voucher_id": str(uuid.uuid4()), "henkilotunnus": SECRET_HETU})
 
     def listed() -> str | None:
         r = admin.http.get("/admin/dead-letters", params={"service": "matching"})
         assert r.status_code == 200
-        return r.text if envelope["id"] in r.text else None
+        return r.text if event_id in r.text else None
 
     text = until(listed, 60)
     assert text, "the poison event was not dead-lettered"
