@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import httpx
@@ -19,6 +18,7 @@ from kit.persons import person_key
 from services.matching.main import create_app as matching_app
 from services.matching.models import OfferingView, VoucherView
 from services.matching.settings import Settings as MatchingSettings
+from services.matching.use_cases.clock import today as finnish_today
 from tests.integration.registry.conftest import Registry
 from tests.integration.voucher.conftest import HETU, OTHER_HETU, Market, apps
 from tests.support import DbFactory, empty_broker, eventually, running, service_settings
@@ -112,7 +112,7 @@ async def town(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
             budget = (await market.open_budget(("region", 10_000_000)))["id"]
             vouchers = {}
             for hetu in HOLDERS:
-                r_ = await market.issue(budget, hetu=hetu, choice_deadline=date.today()
+                r_ = await market.issue(budget, hetu=hetu, choice_deadline=finnish_today()
                                         .isoformat())
                 assert r_.status_code == 201, r_.text
                 vouchers[hetu] = r_.json()["id"]

@@ -16,10 +16,10 @@ from contracts.principal import Principal, Role
 from services.matching import rebuild
 from services.matching.models import AssignmentProposal, OfferingView, VoucherView, metadata
 from services.voucher.models import Voucher
-from tests.integration.matching.conftest import HETU, OTHER_HETU, Town
+from tests.integration.matching.conftest import HETU, OTHER_HETU, Town, finnish_today
 from tests.support import eventually, service_settings
 
-TOMORROW = date.today() + timedelta(days=1)
+TOMORROW = finnish_today() + timedelta(days=1)  # deadlines are Finnish dates
 READ_MODELS = ("provider_view", "accreditation_view", "offering_view", "voucher_view",
                "rating_view")
 

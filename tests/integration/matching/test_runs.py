@@ -6,16 +6,17 @@ only the list that made them accepts."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import DBAPIError
 
-from services.matching.models import plumbing
-from tests.integration.matching.conftest import HETU, OTHER_HETU, Town
+from services.matching.models import audit_log, plumbing
+from tests.integration.matching.conftest import HETU, OTHER_HETU, Town, finnish_today
 
-TOMORROW = date.today() + timedelta(days=1)
+TOMORROW = finnish_today() + timedelta(days=1)  # deadlines are Finnish dates
 
 
 async def start(town: Town, seed: int) -> dict[str, Any]:
@@ -93,6 +94,16 @@ async def test_runs_proposals_and_a_vouchers_assignment(
         "voucher_id": voucher, "offering_id": town.offerings["remote"],
         "reason": "asked at the service point"}, headers=town.admin())
     assert r.status_code == 201, r.text
+    async with town.db.reader() as s:  # audited, append-only
+        entries = (await s.execute(select(audit_log).where(
+            audit_log.c.subject_id == voucher))).mappings().all()
+    assert [(e["action"], e["reason"], e["region"], e["details"]["run_id"])
+            for e in entries] == [("assignment.overridden", "asked at the service point",
+                                   "pirkanmaa", run_id)]
+    with pytest.raises(DBAPIError):
+        async with town.db.session() as s:
+            await s.execute(update(audit_log).values(reason="changed"))
+            await s.commit()
     later = await start(town, 24)
     got = (await town.client.get(f"/assignments/{later['run_id']}/proposals",
                                  params={"limit": 200}, headers=town.admin())).json()
