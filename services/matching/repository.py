@@ -111,6 +111,15 @@ async def offering(s: AsyncSession, offering_id: str) -> OfferingView | None:
     return await s.get(OfferingView, offering_id)
 
 
+async def offerings_by_id(s: AsyncSession, offering_ids: Sequence[str]
+                          ) -> dict[str, OfferingView]:
+    if not offering_ids:
+        return {}
+    rows = await s.scalars(select(OfferingView).where(
+        OfferingView.offering_id.in_(list(offering_ids))))
+    return {o.offering_id: o for o in rows.all()}
+
+
 async def offerings_of(s: AsyncSession, region: str, service_type: str | None
                        ) -> list[OfferingView]:
     q = select(OfferingView).where(OfferingView.region == region)

@@ -9,7 +9,7 @@ from kit.errors import NotFound
 from kit.pagination import Page, paginate
 from services.matching import access, repository
 from services.matching.domain.assignment import Status
-from services.matching.models import OfferingView, VoucherView
+from services.matching.models import VoucherView
 from services.matching.schemas import (
     ProposalOut,
     ProposalPosition,
@@ -57,9 +57,8 @@ async def proposals(db: Database, principal: Principal, run_id: str, *,
         overrides = await repository.overrides_in(s, [p.voucher_id for p in page if p.override])
         names = await repository.provider_names(
             s, sorted({p.provider_id for p in page if p.provider_id}))
-        titles: dict[str, OfferingView | None] = {
-            o: await repository.offering(s, o) for o in {p.offering_id for p in page
-                                                         if p.offering_id}}
+        titles = await repository.offerings_by_id(
+            s, sorted({p.offering_id for p in page if p.offering_id}))
     items: list[ProposalOut] = []
     for p in rows:
         status = _status(p.reason)
