@@ -20,7 +20,7 @@ import httpx
 import structlog
 
 from contracts.principal import HEADER
-from gateway.routing import ROUTES
+from gateway.routing import ROUTES, resource_of
 from kit.openapi import without_unreferenced_schemas
 
 PUBLIC_PREFIX = "/api/v1"
@@ -73,8 +73,7 @@ def _renamed(doc: dict[str, Any], service: str, taken: dict[str, Any]) -> dict[s
 
 
 def public_path(service: str, path: str) -> bool:
-    resource = path.lstrip("/").split("/", 1)[0]
-    return ROUTES.get(resource) == service
+    return ROUTES.get(resource_of(path)) == service
 
 
 def merge(base: dict[str, Any], documents: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from contracts.principal import HEADER
 from gateway import csrf
 from gateway.identity import InvalidCredentials
 from gateway.ratelimit import RateLimiter
-from gateway.routing import ROUTES, body_limit, owner
+from gateway.routing import ROUTES, body_limit, owner, resource_of
 from gateway.runtime import Gate
 from gateway.upstreams import (
     HOP_BY_HOP,
@@ -87,7 +87,7 @@ class PublicApi:
             return
         rest = path[len(PREFIX):]
         target = owner(rest)
-        scope["route"] = LABELS.get(rest.lstrip("/").split("/", 1)[0], UNKNOWN)
+        scope["route"] = LABELS.get(resource_of(rest), UNKNOWN)
         if target is None or any(seg in (".", "..") for seg in rest.split("/")):
             # (dot segments could be resolved on the way and reach a path that is not public)
             await self._problem(scope, receive, send, 404, "Not Found",

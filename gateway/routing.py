@@ -22,7 +22,13 @@ ROUTES: dict[str, str] = {
     "recommendations": "matching",
     "statistics": "matching",
     "assignments": "matching",
+    # region admins: each service's dead letters, without the events (kit/dead_letters.py)
+    "dead-letters/registry": "registry",
+    "dead-letters/voucher": "voucher",
+    "dead-letters/matching": "matching",
 }
+# Resources every service serves under its own name: ``/<resource>/<service>`` is the key.
+PER_SERVICE = frozenset({"dead-letters"})
 
 
 # Request bodies that may be larger than the gateway's ``max_body_bytes`` (1 MiB by default), by
@@ -39,10 +45,18 @@ def body_limit(method: str, path: str, default: int) -> int:
     return max(default, LARGE_BODIES.get((method, path), 0))
 
 
+def resource_of(path: str) -> str:
+    """The key of ``ROUTES`` a path below ``/api/v1`` falls under: its first segment, or its
+    first two for a resource in ``PER_SERVICE``."""
+    parts = path.lstrip("/").split("/", 2)
+    if parts[0] in PER_SERVICE and len(parts) > 1:
+        return f"{parts[0]}/{parts[1]}"
+    return parts[0]
+
+
 def owner(path: str) -> tuple[str, str] | None:
     """Map a path below ``/api/v1`` to (service, upstream path)."""
-    resource = path.lstrip("/").split("/", 1)[0]
-    service = ROUTES.get(resource)
+    service = ROUTES.get(resource_of(path))
     if service is None:
         return None
     return service, "/" + path.lstrip("/")

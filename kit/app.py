@@ -22,6 +22,7 @@ from kit import openapi
 from kit.broker import NatsLink
 from kit.consumer import Consumer
 from kit.db import Database
+from kit.dead_letters import admin_dead_letter_router
 from kit.errors import install_problem_handlers, problem_response, problems
 from kit.housekeeping import Retention, prune
 from kit.jobs import Job, schedule
@@ -110,6 +111,7 @@ def create_service_app(
     app.add_middleware(RequestContextMiddleware, service=service)
     app.include_router(ops_router())
     app.include_router(dead_letter_router())
+    app.include_router(admin_dead_letter_router(service))
     for r in routers:
         app.include_router(r)
     openapi.install(app)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kit.audit import audit_table
 from kit.orm import UTCDateTime, new_metadata
 from kit.registry_replica import AccreditationColumns, ProviderColumns
 from kit.tables import plumbing_tables
@@ -23,6 +24,8 @@ class Base(DeclarativeBase):
 
 
 plumbing = plumbing_tables(metadata)
+# Append-only: admins' overrides of default assignment (action ``assignment.overridden``).
+audit_log = audit_table(metadata)
 
 
 class ProviderView(ProviderColumns, Base):
@@ -143,6 +146,7 @@ class AssignmentProposal(Base):
     """What a run proposed for one voucher (``offering_id`` None: unassigned, ``reason``)."""
 
     __tablename__ = "assignment_proposal"
+    __table_args__ = (Index("ix_assignment_proposal_voucher", "voucher_id"),)
 
     run_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     voucher_id: Mapped[str] = mapped_column(String(36), primary_key=True)

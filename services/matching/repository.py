@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -139,6 +139,15 @@ async def offering(s: AsyncSession, offering_id: str) -> OfferingView | None:
     return await s.get(OfferingView, offering_id)
 
 
+async def offerings_by_id(s: AsyncSession, offering_ids: Sequence[str]
+                          ) -> dict[str, OfferingView]:
+    if not offering_ids:
+        return {}
+    rows = await s.scalars(select(OfferingView).where(
+        OfferingView.offering_id.in_(list(offering_ids))))
+    return {o.offering_id: o for o in rows.all()}
+
+
 async def offerings_of(s: AsyncSession, region: str, service_type: str | None
                        ) -> list[OfferingView]:
     q = select(OfferingView).where(OfferingView.region == region)
@@ -225,6 +234,41 @@ async def overrides_in(s: AsyncSession, voucher_ids: Sequence[str]
             AssignmentOverride.voucher_id.in_(ids[i:i + 500])))
         out.update({o.voucher_id: o for o in rows.all()})
     return out
+
+
+async def runs_of(s: AsyncSession, region: str, *, before: tuple[datetime, str] | None,
+                  limit: int) -> list[AssignmentRun]:
+    """``limit + 1`` of the region's runs, newest first, before the position ``before``."""
+    q = select(AssignmentRun).where(AssignmentRun.region == region)
+    if before is not None:
+        created, run_id = before
+        q = q.where(or_(AssignmentRun.created_at < created,
+                        and_(AssignmentRun.created_at == created,
+                             AssignmentRun.run_id < run_id)))
+    q = q.order_by(AssignmentRun.created_at.desc(), AssignmentRun.run_id.desc())
+    return list((await s.scalars(q.limit(limit + 1))).all())
+
+
+async def proposals_page(s: AsyncSession, run_id: str, *, after: str | None, limit: int
+                         ) -> list[AssignmentProposal]:
+    """``limit + 1`` of the run's proposals in voucher id order, after ``after``."""
+    q = select(AssignmentProposal).where(AssignmentProposal.run_id == run_id)
+    if after is not None:
+        q = q.where(AssignmentProposal.voucher_id > after)
+    q = q.order_by(AssignmentProposal.voucher_id).limit(limit + 1)
+    return list((await s.scalars(q)).all())
+
+
+async def latest_proposal(s: AsyncSession, voucher_id: str
+                          ) -> tuple[AssignmentProposal, AssignmentRun] | None:
+    """The voucher's proposal in the newest run that had one, and that run."""
+    row = (await s.execute(
+        select(AssignmentProposal, AssignmentRun)
+        .join(AssignmentRun, AssignmentRun.run_id == AssignmentProposal.run_id)
+        .where(AssignmentProposal.voucher_id == voucher_id)
+        .order_by(AssignmentRun.created_at.desc(), AssignmentRun.run_id.desc())
+        .limit(1))).first()
+    return None if row is None else (row[0], row[1])
 
 
 async def add_proposals(s: AsyncSession, rows: list[dict[str, Any]]) -> None:

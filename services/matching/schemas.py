@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.registry import LocalizedText
+from kit.pagination import CursorPosition
 from kit.text import HumanParagraph, StrictInt
 
 
@@ -159,3 +160,62 @@ class OverrideOut(BaseModel):
     reason: str
     explanation: LocalizedText
     created_at: datetime
+
+
+class RunPosition(CursorPosition):
+    """The runs of a region, newest first: the last run of the previous page."""
+
+    created_at: datetime
+    run_id: str = Field(min_length=1, max_length=36)
+
+
+class RunList(BaseModel):
+    items: list[RunOut] = Field(description="newest first")
+    next_cursor: str | None
+
+
+class ProposalPosition(CursorPosition):
+    """A run's proposals in voucher id order: the last voucher id of the previous page."""
+
+    voucher_id: str = Field(min_length=1, max_length=36)
+
+
+class ProposalOut(BaseModel):
+    voucher_id: str
+    status: str = Field(description="first_candidate | first_was_full | "
+                        "first_provider_capped | equal_score | fixed | no_candidates | "
+                        "all_full | providers_capped")
+    offering_id: str | None = Field(description="none: not assigned (see `status`)")
+    offering_title: dict[str, str] | None
+    provider_id: str | None
+    provider_name: str | None
+    rank: int | None = Field(description="the offering's place in the voucher's own ranking "
+                             "(1 = its best candidate); none for an override")
+    score: float | None
+    override: bool = Field(description="set by a region admin; kept by every later run")
+    override_reason: str | None = Field(description="the admin's reason, for an override")
+    explanation: LocalizedText = Field(description="in the words the holder reads, e.g. "
+                                       "\"your 2nd candidate; the 1st was full\"")
+    home_municipality: str | None
+    holder_kind: str | None
+
+
+class ProposalList(BaseModel):
+    items: list[ProposalOut] = Field(description="in voucher id order")
+    next_cursor: str | None
+
+
+class VoucherAssignmentOut(BaseModel):
+    """A voucher's latest default assignment, as its holder reads it."""
+
+    voucher_id: str
+    run_id: str
+    assigned_at: datetime = Field(description="when the run was made")
+    status: str = Field(description="as in a run's proposals")
+    offering_id: str | None = Field(description="none: the run could not assign one")
+    offering_title: dict[str, str] | None
+    provider_id: str | None
+    provider_name: str | None
+    rank: int | None
+    override: bool = Field(description="set by a region admin")
+    explanation: LocalizedText

@@ -26,7 +26,7 @@ ROLE_PATHS = {  # the operations each role works with (the anonymous run has eve
     "citizen": r"^/api/v1/(vouchers|offerings|recommendations)",
     "provider": r"^/api/v1/(offerings|providers|claims)",
     "region_admin": r"^/api/v1/(budgets|payments|reports|audit-log|audit-chain|"
-                    r"accreditation-expiry-runs|service-types)",
+                    r"accreditation-expiry-runs|service-types|assignments|dead-letters)",
 }
 
 

@@ -16,6 +16,7 @@ from gateway.web import comparison, reference
 from gateway.web.client import ApiError, api_path
 from gateway.web.context import Ctx, CtxDep
 from gateway.web.forms import ApiMessage, Form, whole_number
+from gateway.web.routes import assignments
 
 router = APIRouter(prefix="/vouchers")
 CHOOSABLE = ("issued", "chosen")
@@ -63,8 +64,10 @@ async def render_voucher(ctx: Ctx, voucher_id: str, form: Form, *,
                                       | {voucher.get("offering_id") or ""})
     if not form.values.get("idempotency_key") or not form.ok:
         form.values["idempotency_key"] = str(uuid.uuid4())
+    assigned = await assignments.default_assignment(ctx, voucher, history)
     return ctx.render("vouchers/voucher.html", status=status, v=voucher, history=history,
                       offerings=offerings, form=form, names=await reference.names(ctx),
+                      assigned=assigned,
                       labels=rating_labels(ctx), done=ctx.request.query_params.get("done", ""))
 
 

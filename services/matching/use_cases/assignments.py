@@ -28,6 +28,7 @@ from contracts.matching import (
     AssignmentRunFinished,
 )
 from contracts.principal import Principal
+from kit import audit
 from kit.db import Database
 from kit.errors import Conflict, NotFound, Unprocessable
 from kit.idempotency import Once, run_once
@@ -47,6 +48,7 @@ from services.matching.models import (
     AssignmentProposal,
     AssignmentRun,
     VoucherView,
+    audit_log,
     plumbing,
 )
 from services.matching.schemas import OverrideIn, OverrideOut, RunIn, RunOut
@@ -240,6 +242,11 @@ async def override(db: Database, principal: Principal, run_id: str, body: Overri
             s.add(row)
         row.run_id, row.offering_id, row.provider_id = run_id, o.offering_id, o.provider_id
         row.reason, row.actor, row.created_at = body.reason, principal.sub, at
+        await audit.record(s, audit_log, actor=principal, action="assignment.overridden",
+                           subject_type="voucher", subject_id=v.voucher_id, reason=body.reason,
+                           region=region, details={"run_id": run_id,
+                                                   "offering_id": o.offering_id,
+                                                   "provider_id": o.provider_id})
         p = await repository.proposal(s, run_id, v.voucher_id)
         if p is None:
             p = AssignmentProposal(run_id=run_id, voucher_id=v.voucher_id)

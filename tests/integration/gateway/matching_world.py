@@ -29,6 +29,9 @@ Ids = dict[str, str]
 OBJECTS: dict[str, Callable[[MatchingWorld], tuple[Ids, dict[str, Any] | None]]] = {
     "/api/v1/recommendations/{voucher_id}": lambda w: ({"voucher_id": w.voucher}, None),
     "/api/v1/assignments/{run_id}": lambda w: ({"run_id": w.run}, None),
+    "/api/v1/assignments/{run_id}/proposals": lambda w: ({"run_id": w.run}, None),
+    "/api/v1/recommendations/{voucher_id}/assignment": lambda w: (
+        {"voucher_id": w.voucher}, None),
     "/api/v1/assignments/{run_id}/overrides": lambda w: (
         {"run_id": w.run}, {"voucher_id": w.voucher, "offering_id": w.offering,
                             "reason": "the holder asked by phone"}),

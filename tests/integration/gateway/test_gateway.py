@@ -39,8 +39,20 @@ async def test_public_routes_and_request_id(gateway: Gateway) -> None:
     r = await gateway.client.get("/api/v1/nonsense")
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
     # internal and operational endpoints of the services are not reachable from outside
-    for path in ("/api/v1/internal/credentials/verify", "/api/v1/ops/dead-letters"):
-        assert (await gateway.client.get(path)).status_code == 404
+    for path in ("/api/v1/internal/credentials/verify", "/api/v1/ops/dead-letters",
+                 "/api/v1/dead-letters", "/api/v1/dead-letters/gateway",
+                 "/api/v1/dead-letters/registry/", "/api/v1/dead-letters/registry/x"):
+        assert (await gateway.client.get(path)).status_code == 404, path
+    # the region admins' dead letters: each service's own, through the gateway, no payload
+    admin = await gateway.admin()
+    for service in ("registry", "voucher", "matching"):
+        r = await gateway.client.get(f"/api/v1/dead-letters/{service}", headers=admin)
+        assert r.status_code == 200, r.text
+        assert set(r.json()) == {"items", "next_cursor"}
+        assert all("payload" not in item for item in r.json()["items"])
+        r = await gateway.client.get(f"/api/v1/dead-letters/{service}",
+                                     params={"cursor": "forged.AAAA"}, headers=admin)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "cursor"
 
 
 async def test_forged_principal_header_is_stripped(gateway: Gateway) -> None:
@@ -102,7 +114,10 @@ async def test_provider_tokens_on_admin_endpoints_are_403(gateway: Gateway) -> N
     ]
     calls += [("GET", "/api/v1/audit-log", None),
               ("POST", "/api/v1/accreditation-expiry-runs", None),
-              ("GET", "/api/v1/providers?state=applied", None)]
+              ("GET", "/api/v1/providers?state=applied", None),
+              ("GET", "/api/v1/assignments", None),
+              *(("GET", f"/api/v1/dead-letters/{service}", None)
+                for service in ("registry", "voucher", "matching"))]
     key = (await gateway.client.post(f"/api/v1/providers/{pid}/api-keys", json={"name": "k"},
                                      headers=staff)).json()["key"]
     for headers in (staff, citizen, {"X-API-Key": key}):

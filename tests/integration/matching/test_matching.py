@@ -26,7 +26,7 @@ from services.voucher.models import Voucher
 from tests.integration.matching.conftest import HETU, OTHER_HETU, Town
 from tests.support import eventually, service_settings
 
-TOMORROW = finnish_today() + timedelta(days=1)
+TOMORROW = finnish_today() + timedelta(days=1)  # deadlines are Finnish dates
 READ_MODELS = ("provider_view", "accreditation_view", "offering_view", "voucher_view",
                "rating_view")
 
