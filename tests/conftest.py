@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from kit.natsserver import NatsServer
+from tests.support import DbFactory, empty_broker
+
 # The services date things in Finnish time (a voucher's deadline is a date in Finland). The tests
 # write "today" as ``date.today()``, which is the process's local date: make it Finland's, also
 # between 22:00 and 24:00 UTC when the two dates differ. A POSIX rule, so no tz database is needed.
 os.environ["TZ"] = "EET-2EEST,M3.5.0/3,M10.5.0/4"
 time.tzset()
-
-from kit.natsserver import NatsServer
-from tests.support import DbFactory, empty_broker
 
 POSTGRES = os.environ.get("TEST_POSTGRES_URL")
 
