@@ -83,6 +83,19 @@ async def voucher(voucher_id: str, ctx: CtxDep) -> HTMLResponse:
     return await render_voucher(ctx, voucher_id, Form())
 
 
+async def _act(ctx: Ctx, voucher_id: str, form: Form, action: str, body: dict[str, Any], *,
+               done: str, aliases: dict[str, str] | None = None) -> Response:
+    """POST one of the voucher's actions on the holder's or the region's behalf (once per
+    Idempotency-Key made when the page was shown), then back to the voucher page (303), or
+    the page again with the errors at their fields."""
+    if form.ok and await ctx.submit(
+            form, "POST", api_path("vouchers", voucher_id, action), body,
+            headers={"idempotency-key": form.get("idempotency_key")},
+            aliases=aliases, known=set(labels(ctx))) is None:
+        return ctx.redirect(f"/admin/vouchers/{voucher_id}", done=done)
+    return await render_voucher(ctx, voucher_id, form, status=422)
+
+
 @router.post("/vouchers/{voucher_id}/choice")
 async def choose_for_holder(voucher_id: str, ctx: CtxDep) -> Response:
     form = Form.of(await ctx.request.form())
@@ -94,12 +107,7 @@ async def choose_for_holder(voucher_id: str, ctx: CtxDep) -> Response:
         form.error("offering_id", _("Choose the service."))
     if len(body["reason"]) < 3:
         form.error("reason", _("Write the reason (at least 3 characters)."))
-    if form.ok and await ctx.submit(
-            form, "POST", api_path("vouchers", voucher_id, "choice"), body,
-            headers={"idempotency-key": form.get("idempotency_key")},
-            known=set(labels(ctx))) is None:
-        return ctx.redirect(f"/admin/vouchers/{voucher_id}", done="chosen")
-    return await render_voucher(ctx, voucher_id, form, status=422)
+    return await _act(ctx, voucher_id, form, "choice", body, done="chosen")
 
 
 @router.post("/vouchers/{voucher_id}/cancellation")
@@ -115,13 +123,8 @@ async def cancel(voucher_id: str, ctx: CtxDep) -> Response:
         form.error("cancel_code", _("Choose one."))
     if len(body["reason"]) < 3:
         form.error("cancel_reason", _("Write the reason (at least 3 characters)."))
-    if form.ok and await ctx.submit(
-            form, "POST", api_path("vouchers", voucher_id, "cancellation"), body,
-            headers={"idempotency-key": form.get("idempotency_key")},
-            aliases={"reason_code": "cancel_code", "reason": "cancel_reason"},
-            known=set(labels(ctx))) is None:
-        return ctx.redirect(f"/admin/vouchers/{voucher_id}", done="cancelled")
-    return await render_voucher(ctx, voucher_id, form, status=422)
+    return await _act(ctx, voucher_id, form, "cancellation", body, done="cancelled",
+                      aliases={"reason_code": "cancel_code", "reason": "cancel_reason"})
 
 
 @router.post("/vouchers/{voucher_id}/transfer")
@@ -137,10 +140,5 @@ async def transfer(voucher_id: str, ctx: CtxDep) -> Response:
         form.error("transfer_offering", _("Choose the service."))
     if len(body["reason"]) < 3:
         form.error("transfer_reason", _("Write the reason (at least 3 characters)."))
-    if form.ok and await ctx.submit(
-            form, "POST", api_path("vouchers", voucher_id, "transfer"), body,
-            headers={"idempotency-key": form.get("idempotency_key")},
-            aliases={"offering_id": "transfer_offering", "reason": "transfer_reason"},
-            known=set(labels(ctx))) is None:
-        return ctx.redirect(f"/admin/vouchers/{voucher_id}", done="transferred")
-    return await render_voucher(ctx, voucher_id, form, status=422)
+    return await _act(ctx, voucher_id, form, "transfer", body, done="transferred",
+                      aliases={"offering_id": "transfer_offering", "reason": "transfer_reason"})
