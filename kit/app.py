@@ -15,14 +15,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import Field
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData
 
 from kit import openapi
 from kit.broker import NatsLink
 from kit.consumer import Consumer
 from kit.db import Database
-from kit.dead_letters import admin_dead_letter_router
+from kit.dead_letters import DeadLetterPosition, admin_dead_letter_router, newest
 from kit.errors import install_problem_handlers, problem_response, problems
 from kit.housekeeping import Retention, prune
 from kit.jobs import Job, schedule
@@ -30,7 +29,7 @@ from kit.logging import configure_logging
 from kit.middleware import AllowedMethods, RequestContextMiddleware
 from kit.migrate import upgrade
 from kit.outbox import OutboxRelay
-from kit.pagination import CursorKind, CursorPosition, LimitQuery, paginate
+from kit.pagination import CursorKind, LimitQuery
 from kit.runtime import Runtime, RuntimeDep
 from kit.settings import ServiceSettings
 from kit.tables import PlumbingTables
@@ -160,10 +159,6 @@ def ops_router() -> APIRouter:
     return router
 
 
-class DeadLetterPosition(CursorPosition):
-    before: int = Field(ge=1, le=2**63 - 1)
-
-
 DEAD_LETTERS = CursorKind("ops.dead-letters", DeadLetterPosition)
 
 
@@ -178,13 +173,7 @@ def dead_letter_router() -> APIRouter:
         after: Annotated[DeadLetterPosition | None, Depends(DEAD_LETTERS.query)],
         limit: LimitQuery = 50,
     ) -> dict[str, Any]:
-        dead = rt.plumbing.dead_letter
-        q = select(dead).order_by(dead.c.seq.desc()).limit(limit + 1)
-        if after is not None:
-            q = q.where(dead.c.seq < after.before)
-        async with rt.db.reader() as s:
-            rows = [dict(r) for r in (await s.execute(q)).mappings().all()]
-        page = paginate(rows, limit, lambda r: DeadLetterPosition(before=r["seq"]))
+        page = await newest(rt, after, limit)
         return {"items": page.items, "next_cursor": DEAD_LETTERS.encode(request, page.next)}
 
     return router

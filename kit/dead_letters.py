@@ -25,8 +25,8 @@ from contracts.principal import Principal, Role
 from kit.auth import require
 from kit.errors import Forbidden, problems
 from kit.middleware import HETU_SHAPED, MASK
-from kit.pagination import CursorKind, CursorPosition, LimitQuery, paginate
-from kit.runtime import RuntimeDep
+from kit.pagination import CursorKind, CursorPosition, LimitQuery, Page, paginate
+from kit.runtime import Runtime, RuntimeDep
 
 ERROR_CHARS = 200
 _KEY_SHAPED = re.compile(r"[0-9A-Fa-f]{32,}")
@@ -34,8 +34,20 @@ _CLASS = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,99}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-class PublicDeadLetterPosition(CursorPosition):
+class DeadLetterPosition(CursorPosition):
     before: int = Field(ge=1, le=2**63 - 1)
+
+
+async def newest(rt: Runtime, before: DeadLetterPosition | None,
+                 limit: int) -> Page[dict[str, Any], DeadLetterPosition]:
+    """A page of this service's dead letters, newest first (whole rows, payload included)."""
+    dead = rt.plumbing.dead_letter
+    q = select(dead).order_by(dead.c.seq.desc()).limit(limit + 1)
+    if before is not None:
+        q = q.where(dead.c.seq < before.before)
+    async with rt.db.reader() as s:
+        rows = [dict(r) for r in (await s.execute(q)).mappings().all()]
+    return paginate(rows, limit, lambda r: DeadLetterPosition(before=r["seq"]))
 
 
 class DeadLetterOut(BaseModel):
@@ -105,7 +117,7 @@ def summary(service: str, row: dict[str, Any]) -> DeadLetterOut:
 
 def admin_dead_letter_router(service: str) -> APIRouter:
     """``GET /dead-letters/<service>``: this service's dead letters for region admins."""
-    kind = CursorKind(f"{service}.dead-letters", PublicDeadLetterPosition)
+    kind = CursorKind(f"{service}.dead-letters", DeadLetterPosition)
     # (no postponed annotations in this module: the route's annotations name ``kind``)
     router = APIRouter(tags=["dead-letters"])
 
@@ -123,18 +135,12 @@ def admin_dead_letter_router(service: str) -> APIRouter:
     async def dead_letters(
         request: Request, rt: RuntimeDep,
         principal: Annotated[Principal, Depends(require(Role.region_admin))],
-        before: Annotated[PublicDeadLetterPosition | None, Depends(kind.query)],
+        before: Annotated[DeadLetterPosition | None, Depends(kind.query)],
         limit: LimitQuery = 50,
     ) -> DeadLetterList:
         if not principal.region:
             raise Forbidden("only a region admin may do this")
-        dead = rt.plumbing.dead_letter
-        q = select(dead).order_by(dead.c.seq.desc()).limit(limit + 1)
-        if before is not None:
-            q = q.where(dead.c.seq < before.before)
-        async with rt.db.reader() as s:
-            rows = [dict(r) for r in (await s.execute(q)).mappings().all()]
-        page = paginate(rows, limit, lambda r: PublicDeadLetterPosition(before=r["seq"]))
+        page = await newest(rt, before, limit)
         return DeadLetterList(items=[summary(service, r) for r in page.items],
                               next_cursor=kind.encode(request, page.next))
 
