@@ -15,6 +15,8 @@ from typing import Any
 
 import orjson
 from sqlalchemy import event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -22,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 
 def is_sqlite(url: str) -> bool:
@@ -129,13 +132,15 @@ class Database:
             await self.read_engine.dispose()
 
 
+def dialect_insert(session: AsyncSession | Session, table: Any) -> Any:
+    """``INSERT`` in the session's dialect (PostgreSQL or SQLite), which has ``on_conflict_…``
+    and ``excluded``: for upserts and inserts of rows that may already exist."""
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(table)
+    return sqlite_insert(table)
+
+
 def insert_ignoring_conflicts(session: AsyncSession, table: Any, rows: Any) -> Any:
     """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect (PostgreSQL or SQLite): for
     rows that may already exist, or that a concurrent transaction may be inserting."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).values(rows).on_conflict_do_nothing()
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table).values(rows).on_conflict_do_nothing()
+    return dialect_insert(session, table).values(rows).on_conflict_do_nothing()

@@ -14,11 +14,10 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy import event as sa_event
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from kit.db import dialect_insert
 from services.matching.models import (
     AccreditationView,
     AssignmentOverride,
@@ -53,10 +52,8 @@ def _count_generations(session: Session) -> None:
     regions = session.info.get(_CHANGED)
     if not regions:
         return
-    postgres = session.get_bind().dialect.name == "postgresql"
     for region in sorted(regions):
-        stmt = (pg_insert(RegionGeneration) if postgres else sqlite_insert(RegionGeneration)
-                ).values(region=region, generation=1)
+        stmt = dialect_insert(session, RegionGeneration).values(region=region, generation=1)
         session.execute(stmt.on_conflict_do_update(
             index_elements=["region"], set_={"generation": RegionGeneration.generation + 1}))
 

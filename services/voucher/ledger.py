@@ -32,7 +32,7 @@ from sqlalchemy import Table, and_, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events import uuid7
-from kit.db import insert_ignoring_conflicts
+from kit.db import dialect_insert, insert_ignoring_conflicts
 from services.voucher.domain.ledger import (
     AccountKind,
     AccountRef,
@@ -156,13 +156,10 @@ async def resolve(s: AsyncSession, pending_ids: Sequence[str], *, post: bool,
 async def _add_usage(s: AsyncSession, added: dict[UsageKey, int]) -> None:
     """Add to the running totals, one atomic upsert per key, in key order (after the
     accounts: the lock order of the module docstring)."""
-    if s.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
     for (budget_id, funder, kind, phase) in sorted(added):
-        stmt = upsert(U).values(budget_id=budget_id, funder=funder, kind=kind, phase=phase,
-                                total_cents=added[(budget_id, funder, kind, phase)])
+        stmt = dialect_insert(s, U).values(
+            budget_id=budget_id, funder=funder, kind=kind, phase=phase,
+            total_cents=added[(budget_id, funder, kind, phase)])
         await s.execute(stmt.on_conflict_do_update(
             index_elements=[U.c.budget_id, U.c.funder, U.c.kind, U.c.phase],
             set_={"total_cents": U.c.total_cents + stmt.excluded.total_cents}))
