@@ -88,6 +88,8 @@ def test_citizen_compares_results_ratings_and_premises(
         stack: WebStack, open_pages: Any, lang: str, javascript: bool) -> None:
     region_admin = api.admin(stack)
     voucher = api.issue(region_admin, api.budget(region_admin, "career-guidance")["id"])
+    # the matching service learns of the voucher from its event, a moment after the answer
+    region_admin.until_ok("GET", f"/recommendations/{voucher['id']}")
     offerings = api.offerings(stack, "pirkanmaa", "career-guidance")
     api.earlier_customers(stack, offerings)
     pages = open_pages(lang, javascript)

@@ -86,6 +86,8 @@ def test_compare_shows_figures_ratings_and_premises_of_the_whole_ranking(
     region_admin = api.admin(stack)
     budget = api.budget(region_admin, "career-guidance")
     voucher = api.issue(region_admin, budget["id"])
+    # the matching service learns of the voucher from its event, a moment after the answer
+    region_admin.until_ok("GET", f"/recommendations/{voucher['id']}")
     offerings = api.offerings(stack, "pirkanmaa", "career-guidance")
     api.earlier_customers(stack, offerings)
     maija = Browser(stack.url)
