@@ -34,6 +34,7 @@ from gateway.settings import Settings
 from gateway.upstreams import Upstreams, make_client
 from kit import openapi
 from kit.errors import install_problem_handlers
+from kit.heap import settled_heap
 from kit.logging import configure_logging
 from kit.middleware import AllowedMethods, RequestContextMiddleware
 
@@ -59,7 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.warning("dev_mode_on", detail="demo login and /auth/dev-token are served "
                         "to loopback callers")
         try:
-            yield
+            with settled_heap():
+                yield
         finally:
             await gate.upstreams.close()
             await gate.http.aclose()

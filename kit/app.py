@@ -23,6 +23,7 @@ from kit.consumer import Consumer
 from kit.db import Database
 from kit.dead_letters import DeadLetterPosition, admin_dead_letter_router, newest
 from kit.errors import install_problem_handlers, problem_response, problems
+from kit.heap import settled_heap
 from kit.housekeeping import Retention, prune
 from kit.jobs import Job, schedule
 from kit.logging import configure_logging
@@ -91,7 +92,8 @@ def create_service_app(
             for job in [*(jobs(rt) if jobs else []), housekeeping(rt)]
         ]
         try:
-            yield
+            with settled_heap():
+                yield
         finally:
             for task in job_tasks:
                 await cancel_and_wait(task)
