@@ -11,7 +11,7 @@ from services.voucher.api import budgets, claims, payments, reports, vouchers
 from services.voucher.consumers import REGISTRY, consumers
 from services.voucher.models import metadata, plumbing
 from services.voucher.settings import Settings
-from services.voucher.use_cases import lifecycle
+from services.voucher.use_cases import books, lifecycle
 
 
 def jobs(rt: Runtime) -> list[Job]:
@@ -21,6 +21,8 @@ def jobs(rt: Runtime) -> list[Job]:
     return [
         Job("voucher-deadlines", settings.lifecycle_interval_seconds,
             lambda rt: lifecycle.run_deadlines(rt.db)),
+        Job("voucher-books-check", settings.books_check_interval_seconds,
+            lambda rt: books.check(rt.db)),
     ]
 
 

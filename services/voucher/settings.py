@@ -25,6 +25,9 @@ class Settings(ServiceSettings, PersonKeySettings):
                               "claimed; then the outcome is recorded as not achieved")
     lifecycle_interval_seconds: float = Field(
         default=300.0, gt=0, description="how often expiry and outcome deadlines are run")
+    books_check_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="how often every account and budget usage total is "
+        "checked against the transfers (services/voucher/use_cases/books.py)")
     bulk_max_rows: int = Field(default=10_000, ge=1, le=100_000)
     issuance_batch_max: int = Field(
         default=64, ge=1, le=1_000, description="concurrent single issuances by one admin from "
