@@ -59,5 +59,28 @@ def load(
     return result
 
 
+def cpu_seconds_of_tree(pid: int) -> float:
+    """User + system CPU time so far of a process and its descendants (Linux /proc): what its
+    requests cost whatever the load on the machine."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        if p not in tree:
+            tree.add(p)
+            todo.extend(c for c, parent in parents.items() if parent == p)
+    return sum(times.get(p, 0.0) for p in tree)
+
+
 def machine() -> str:
     return f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"

@@ -12,8 +12,10 @@ process (uvloop, httptools) with its own nats-server, waits until the outbox rel
 published every seeding event, and drives each query shape on every size back to back (the
 order alternating between shapes, so that the sizes share the load of a shared machine) from a
 separate load-generator process on 127.0.0.1: one client for latency, then several for
-throughput; every query asks for the same page of 20. Before that, publishing one by one is
-compared with imports of 10, 50, 200 and 500 offerings on a fresh register. Goal: one-client
+throughput; every query asks for the same page of 20. With one client the registry
+process's CPU time per request is read from /proc too: what a search costs whatever the load.
+Before that, publishing one by one is compared with imports of 10, 50, 200 and 500 offerings
+on a fresh register. Goal: one-client
 p95 <= 20 ms at 20,000 for every shape, and p95 at 20,000 <= 1.5 x p95 at 2,000.
 
     .venv/bin/python bench/registry_search.py [--sizes 2000,20000,50000] [--seconds 4]
@@ -37,7 +39,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from common import Proc, load, machine  # bench/ is on sys.path when run as a script
+from common import (  # bench/ is on sys.path when run as a script
+    Proc,
+    cpu_seconds_of_tree,
+    load,
+    machine,
+)
 from sqlalchemy import func, select, text
 
 from contracts.principal import Principal, Role, encode
@@ -326,8 +333,12 @@ def run_backend(backend: str, targets: dict[int, tuple[str, str | None]],
                                                len(first.json()["items"]))]
             for size in order:
                 target, headers, _ = got[size]
-                got[size].append(load(target, seconds=args.seconds / 2, concurrency=1,
-                                      headers=headers))
+                assert procs[size].proc is not None
+                cpu0 = cpu_seconds_of_tree(procs[size].proc.pid)
+                single = load(target, seconds=args.seconds / 2, concurrency=1, headers=headers)
+                single["cpu_ms"] = ((cpu_seconds_of_tree(procs[size].proc.pid) - cpu0) * 1000
+                                    / max(single["requests"], 1))
+                got[size].append(single)
             for size in order:
                 target, headers, _, _ = got[size]
                 got[size].append(load(target, seconds=args.seconds,
@@ -447,7 +458,8 @@ def report(runs: dict[tuple[int, str], dict[str, Any]], sizes: list[int],
         print(f"\n  {size} offerings")
         header = f"  {'query shape':<32}{'rows/matches':>13}"
         for backend in backends:
-            header += f" | {backend + ' p50/p95/p99 ms':>27} {'req/s':>6} {'p95':>6}"
+            header += (f" | {backend + ' p50/p95/p99 ms':>27} {'CPU ms':>7} {'req/s':>6} "
+                       f"{'p95':>6}")
         print(header)
         first = runs[(size, backends[0])]
         for name in first["shapes"]:
@@ -456,7 +468,8 @@ def report(runs: dict[tuple[int, str], dict[str, Any]], sizes: list[int],
                 total, single, loaded = runs[(size, backend)]["shapes"][name]
                 assert total == first["shapes"][name][0], (size, backend, name, total)
                 line += (f" | {single['p50_ms']:>9.2f}/{single['p95_ms']:>6.2f}/"
-                         f"{single['p99_ms']:>6.2f}    {loaded['req_per_s']:>6.0f} "
+                         f"{single['p99_ms']:>6.2f} {single['cpu_ms']:>7.2f}    "
+                         f"{loaded['req_per_s']:>6.0f} "
                          f"{loaded['p95_ms']:>6.1f}")
                 w1, w4 = worst.get((size, backend), (0.0, 0.0))
                 worst[(size, backend)] = (max(w1, single["p95_ms"]), max(w4, loaded["p95_ms"]))
@@ -471,7 +484,10 @@ def report(runs: dict[tuple[int, str], dict[str, Any]], sizes: list[int],
             for backend in backends:
                 a = runs[(base, backend)]["shapes"][name][1]["p95_ms"]
                 b = runs[(size, backend)]["shapes"][name][1]["p95_ms"]
-                line += f" | {backend} {a:6.2f} -> {b:6.2f} ms  {b / a:4.2f}x"
+                ca = runs[(base, backend)]["shapes"][name][1]["cpu_ms"]
+                cb = runs[(size, backend)]["shapes"][name][1]["cpu_ms"]
+                line += (f" | {backend} {a:6.2f} -> {b:6.2f} ms  {b / a:4.2f}x"
+                         f" (CPU {ca:5.2f} -> {cb:5.2f} ms {cb / ca:4.2f}x)")
             print(line)
     print()
     for (size, backend), (w1, w4) in worst.items():
