@@ -68,6 +68,7 @@ async def on_offering(s: AsyncSession, envelope: Envelope) -> None:
     row.unit_price_cents, row.capacity, row.next_start = (e.unit_price_cents, e.capacity,
                                                           e.next_start)
     row.status, row.version = e.status, e.version
+    row.accepting_new_customers = e.accepting_new_customers
     repository.changed(s, e.region, e.service_type)
 
 

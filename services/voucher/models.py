@@ -66,6 +66,8 @@ class OfferingView(Base):
     next_start: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(Integer)
+    # False: the provider takes no new customers for it now (None: not told, taken as yes)
+    accepting_new_customers: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
 # ------------------------------------------------------------------ the ledger

@@ -36,7 +36,9 @@ def offering(row: OfferingRow, approved_: bool) -> OfferingView:
         offering_id=row.offering_id, provider_id=row.provider_id, region=row.region,
         service_type=row.service_type, municipalities=tuple(row.municipalities),
         remote=row.remote, languages=tuple(row.languages),
-        open_places=max(0, row.capacity - row.taken), price_cents=row.unit_price_cents,
+        # an offering whose provider takes no new customers now has no place open to them
+        open_places=0 if row.accepting_new_customers is False else max(
+            0, row.capacity - row.taken), price_cents=row.unit_price_cents,
         next_start=row.next_start, approved=approved_ and row.status == "published")
 
 

@@ -45,6 +45,8 @@ async def choosable(s: AsyncSession, v: Voucher, offering_id: str) -> OfferingVi
         why = "the offering is not in the voucher's region"
     elif o.service_type != v.service_type:
         why = "the offering is not of the voucher's service type"
+    elif o.accepting_new_customers is False:
+        why = "the provider takes no new customers for this offering now"
     else:
         acc = await repository.accreditation(s, o.provider_id, v.region)
         if acc is None or acc.state != "approved" or (

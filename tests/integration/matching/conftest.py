@@ -83,6 +83,9 @@ OFFERINGS: dict[str, dict[str, Any]] = {
     "remote": {"municipalities": ["536"], "remote": True, "languages": ["fi", "en"],
                "capacity": 30},
     "swedish": {"municipalities": ["837"], "languages": ["sv"], "capacity": 30},
+    # room, but its provider takes no new customers now: no place open to a holder
+    "closed": {"municipalities": ["837"], "languages": ["fi"], "capacity": 30,
+               "accepting_new_customers": False},
 }
 HOLDERS = [HETU, OTHER_HETU, *(person_code(i) for i in range(1, 7))]
 

@@ -42,8 +42,9 @@ async def test_recommendations_for_the_holder_and_the_regions_admin_only(town: T
     for item in body["items"]:
         assert sum(f["contribution"] for f in item["factors"]) == item["score"]
         assert item["provider_name"]
-    assert body["excluded_by_reason"] == {"wrong_language": 1}
-    assert body["excluded"][0]["offering_id"] == town.offerings["swedish"]
+    assert body["excluded_by_reason"] == {"wrong_language": 1, "full": 1}
+    assert {(e["offering_id"], e["reason"]) for e in body["excluded"]} == {
+        (town.offerings["swedish"], "wrong_language"), (town.offerings["closed"], "full")}
     assert (await town.client.get(path, headers=town.admin())).status_code == 200
     refused = [
         town.citizen(OTHER_HETU), town.admin("pohjois-pohjanmaa"),

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from services.voucher.models import LedgerTransfer, OfferingPlace, OfferingView
+from tests.integration.registry.conftest import offering_body
 from tests.integration.voucher.conftest import HETU, OTHER_HETU, Market
 from tests.support import eventually
 
@@ -93,6 +94,37 @@ async def test_50_concurrent_choices_of_the_last_place(market: Market) -> None:
     assert statuses.count(200) == 1 and statuses.count(409) == 49, statuses
     assert all(r.json()["type"] == "/problems/no-open-place"
                for r in answers if r.status_code == 409)
+    assert await taken(market, oid) == 1
+
+
+async def test_an_offering_taking_no_new_customers_cannot_be_chosen(market: Market) -> None:
+    """The registry says the provider takes no new customers for the offering: a choice is
+    refused (409, nothing taken); once it says yes again, the same choice goes through."""
+    v = await issued(market)
+    pid, oid = await market.offering(6, accepting_new_customers=False)
+    url, me = f"/vouchers/{v['id']}/choice", market.citizen(HETU)
+    r = await market.client.post(url, json={"offering_id": oid}, headers=me)
+    assert r.status_code == 409, r.text
+    assert r.json()["type"] == "/problems/offering-not-choosable"
+    assert "new customers" in r.json()["detail"]
+    assert await taken(market, oid) == 0
+    r = await market.client.get(f"/vouchers/{v['id']}", headers=me)
+    assert r.json()["state"] == "issued" and r.json()["offering_id"] is None
+
+    reg = market.registry
+    r = await reg.client.put(f"/offerings/{oid}",
+                             json=offering_body(capacity=12, accepting_new_customers=True),
+                             headers=reg.staff(pid) | {"If-Match": "1"})
+    assert r.status_code == 200, r.text
+
+    async def accepting() -> bool:
+        async with market.db.reader() as s:
+            view = await s.get(OfferingView, oid)
+        return view is not None and view.accepting_new_customers is True
+
+    await eventually(accepting, what="the change reaches the voucher service")
+    r = await market.client.post(url, json={"offering_id": oid}, headers=me)
+    assert r.status_code == 200, r.text
     assert await taken(market, oid) == 1
 
 
