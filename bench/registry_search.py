@@ -6,8 +6,10 @@ across the three demo regions; publishes the first offerings one by one (``offer
 as ``POST /offerings``) and the rest through the bulk import (``offering_imports``, as
 ``POST /offerings/imports``, a provider's offerings in one request, 500 at most), provider by
 provider so that both are timed under the same load: the import's speed per offering as a
-ratio to one-by-one. Then withdraws every 25th offering and suspends every tenth provider (so
-that their offerings must disappear from the search). Starts one registry per size as a uvicorn
+ratio to one-by-one; offerings go round robin to the providers, but every 20th to one large
+provider, and one small provider keeps 7 at every size (as a register grows by more
+providers). Then withdraws every 25th offering and suspends every tenth provider (so that
+their offerings must disappear from the search). Starts one registry per size as a uvicorn
 process (uvloop, httptools) with its own nats-server, waits until the outbox relays have
 published every seeding event, and drives each query shape on every size back to back (the
 order alternating between shapes, so that the sizes share the load of a shared machine) from a
@@ -74,6 +76,8 @@ WORDS = ("valmennus työnhaku ura ohjaus koulutus rekrytointi yrittäjä kasvu d
 OTHER_LANGS = ["ar", "so", "ru", "uk", "et", "fa"]
 PROVIDERS = 300
 LARGE = 1  # the provider with a twentieth of the register besides its round-robin share
+SMALL = 2  # a provider that stays small as the register grows: its first offerings only
+SMALL_OFFERINGS = 7  # (what its round-robin share is at 2,000)
 PAGE = 20  # the page size of every query shape
 IMPORT_SIZES = (10, 50, 200, 500)
 
@@ -114,8 +118,13 @@ def staff(pid: str) -> Principal:
 
 
 def owner(j: int) -> int:
-    """The provider of the j-th offering: round robin, and every 20th to the large one."""
-    return LARGE if j % 20 == 0 else j % PROVIDERS
+    """The provider of the j-th offering: round robin, every 20th to the large one, and the
+    small one's share beyond its first :data:`SMALL_OFFERINGS` to its neighbour."""
+    if j % 20 == 0:
+        return LARGE
+    if j % PROVIDERS == SMALL and j // PROVIDERS >= SMALL_OFFERINGS:
+        return SMALL + 1
+    return j % PROVIDERS
 
 
 async def approved(db: Database, out: Seeded, n: int, rnd: random.Random) -> None:
@@ -304,8 +313,8 @@ def run_backend(backend: str, targets: dict[int, tuple[str, str | None]],
     own: dict[int, tuple[str, str]] = {}
     for size, (url, schema) in targets.items():
         seeded = asyncio.run(_prepare(url, schema, size, args.one_by_one))
-        # The large provider (a twentieth of the register) and a small one (approved).
-        own[size] = seeded.providers[LARGE][0], seeded.providers[2][0]
+        # The large provider (a twentieth of the register) and the small one (approved).
+        own[size] = seeded.providers[LARGE][0], seeded.providers[SMALL][0]
         results[size] = {"seeded": seeded, "shapes": {}}
         env = {"REGISTRY_DATABASE_URL": url, "NATS_URL": nats_url,
                "REGISTRY_LOG_LEVEL": "WARNING", "SETELI_PRINCIPAL_SECRET": DEV_PRINCIPAL_SECRET}
