@@ -13,24 +13,25 @@ from gateway.web.app import environment
 
 
 def ranked(*scores: int) -> dict[str, Any]:
-    return {"items": [{"offering_id": f"o{i}", "score": s, "factors": []}
-                      for i, s in enumerate(scores)], "eligible_count": len(scores)}
+    return {"items": [{"offering_id": f"o{i}", "provider_id": f"p{i % 2}", "score": s,
+                       "factors": []} for i, s in enumerate(scores)],
+            "eligible_count": 45, "excluded_count": 3, "offset": 20, "limit": 20}
 
 
-def test_equal_scores_keep_one_order_per_voucher_whatever_the_services_rotation() -> None:
+def test_a_page_of_the_ranking_keeps_the_services_order_and_counts_the_whole() -> None:
+    """The service orders equal scores by the voucher's own rotation, the same on every page:
+    the page keeps that order (re-sorting a page's ties could not match its neighbours')."""
     data = ranked(90, 50, 50, 50, 50, 10)
-    base = comparison.ranking_of(data, "v1")
-    assert base is not None
-    order = base.order()
-    assert order[0] == "o0" and order[-1] == "o5" and set(order[1:5]) == {"o1", "o2", "o3", "o4"}
-    rotated = dict(data, items=[data["items"][0], *reversed(data["items"][1:5]),
-                                data["items"][5]])
-    again = comparison.ranking_of(rotated, "v1")
-    assert again is not None and again.order() == order  # the same from page to page
-    # another holder's voucher puts the equal ones in another order (some voucher does)
-    others = {tuple(r.order()) for r in (comparison.ranking_of(data, f"v{i}")
-                                         for i in range(2, 30)) if r is not None}
-    assert len(others) > 1
+    data["items"][1:5] = reversed(data["items"][1:5])
+    data["excluded"] = [{"offering_id": "x1", "provider_id": "p7", "reason": "full"}]
+    page = comparison.ranking_of(data)
+    assert page is not None and page
+    assert page.order() == ["o0", "o4", "o3", "o2", "o1", "o5", "x1"]
+    assert (page.eligible, page.excluded, page.pages()) == (45, 3, 3)
+    assert page.providers() == ["p0", "p1", "p7"]  # each once: the figures asked for
+    nothing = comparison.ranking_of({"items": [], "excluded": [{"offering_id": "x1"}],
+                                     "eligible_count": 0, "excluded_count": 1})
+    assert nothing is not None and not nothing  # nothing eligible: the search is listed
 
 
 @pytest.mark.parametrize(("figure", "kind"), [
@@ -148,7 +149,7 @@ def test_the_compare_page_says_the_figures_and_offers_no_choice_where_none_are_t
         form=SimpleNamespace(values={"idempotency_key": "k"}, ok=True, errors={}, general=[]),
         names=Names([], [], "en"), ranking=comparison.ranking_of({"items": [
             {"offering_id": "o1", "score": 10, "factors": []},
-            {"offering_id": "o2", "score": 5, "factors": []}]}, "v"))
+            {"offering_id": "o2", "score": 5, "factors": []}]}))
     assert "Too few participants to show results (fewer than 18 started)" in html
     assert "Better than expected: 1,25 times as often" in html
     assert "95 % confidence interval 1,05–1,50; 40 started" in html
