@@ -4,12 +4,15 @@ the minimum), pages that exist, and the words in every language."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from gateway.web import comparison, i18n
 from gateway.web.app import environment
+from gateway.web.client import Reply
+from gateway.web.routes import vouchers
 
 
 def ranked(*scores: int) -> dict[str, Any]:
@@ -106,10 +109,6 @@ class FakeApi:
 
 
 async def test_the_shown_offerings_are_asked_for_in_one_request() -> None:
-    from types import SimpleNamespace
-
-    from gateway.web.routes import vouchers
-
     fake = FakeApi(known={"a", "b", "c"})
     got = await vouchers.offerings_shown(SimpleNamespace(api=fake),  # type: ignore[arg-type]
                                          ["c", "a", "x", "b"])
@@ -120,7 +119,6 @@ async def test_the_shown_offerings_are_asked_for_in_one_request() -> None:
 
 
 def test_the_compare_page_says_the_figures_and_offers_no_choice_where_none_are_taken() -> None:
-    from types import SimpleNamespace
 
     from gateway.web.reference import Names
 
@@ -160,3 +158,50 @@ def test_the_compare_page_says_the_figures_and_offers_no_choice_where_none_are_t
     assert 'name="offering_id" value="o1"' in html  # o1 can be chosen, o2 takes no one now
     assert 'name="offering_id" value="o2"' not in html
     assert "Page 1 of 3" in html and "Next page" in html and "Previous page" not in html
+
+
+class RankingApi:
+    """The matching service's paged answers for a ranking of 45 eligible and 3 left out."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, dict[str, Any]]] = []
+
+    async def call(self, method: str, path: str, params: dict[str, Any]) -> Reply:
+        self.asked.append((path, dict(params)))
+        if path.startswith("/statistics"):
+            return Reply(200, {}, {"items": []})
+        offset, limit = params["offset"], params["limit"]
+        items = [{"offering_id": f"o{i}", "provider_id": f"p{i % 4}", "score": 100 - i,
+                  "factors": []} for i in range(offset, min(offset + limit, 45))]
+        excluded = [{"offering_id": f"x{i}", "provider_id": "p9", "reason": "full"}
+                    for i in range(max(offset - 45, 0), min(offset + limit - 45, 3))]
+        return Reply(200, {}, {"items": items, "excluded": excluded, "eligible_count": 45,
+                               "excluded_count": 3})
+
+
+def page_ctx(api: RankingApi, page: str) -> Any:
+    return SimpleNamespace(api=api, request=SimpleNamespace(query_params={"page": page}))
+
+
+@pytest.mark.parametrize(("asked", "page", "offsets"), [
+    ("2", 2, [20]), ("3", 3, [40]), ("9", 3, [160, 40]), ("x", 1, [0])])
+async def test_the_page_asks_the_service_for_its_page_only(
+        asked: str, page: int, offsets: list[int]) -> None:
+    """?page=N is the service's page from offset 20 × (N − 1); a page past the end is asked
+    again as the last one; the figures and ratings are asked for the page's providers only."""
+    api = RankingApi()
+    ranking, shown = await vouchers.ranked_page(page_ctx(api, asked), "v1")  # type: ignore[arg-type]
+    assert shown == page and ranking is not None
+    assert [p["offset"] for _, p in api.asked] == offsets
+    assert all(p["limit"] == comparison.PAGE for _, p in api.asked)
+    assert (ranking.eligible, ranking.excluded, ranking.pages()) == (45, 3, 3)
+    if page == 3:  # the last 5 ranked, then the 3 left out
+        assert ranking.order() == [*(f"o{i}" for i in range(40, 45)), "x0", "x1", "x2"]
+    api.asked.clear()
+    await vouchers.about_providers(page_ctx(api, asked),  # type: ignore[arg-type]
+                                   {"region": "pirkanmaa", "service_type": "career-guidance"},
+                                   ranking.providers())
+    assert sorted(path for path, _ in api.asked) == ["/statistics", "/statistics/ratings"]
+    for _, params in api.asked:
+        assert params["provider_id"] == ranking.providers()
+        assert len(params["provider_id"]) == len(set(params["provider_id"])) <= comparison.PAGE
