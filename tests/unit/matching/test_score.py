@@ -236,6 +236,20 @@ def test_limit_cuts_the_ranked_list_not_the_count() -> None:
     assert top.eligible_count == full.eligible_count == 30
 
 
+def test_a_bucket_kept_between_vouchers_and_days_ranks_as_a_fresh_one() -> None:
+    """The co-payment and next-start values a bucket keeps belong to one voucher value and one
+    day: a voucher of another value, or another day, gets its own."""
+    offerings = [offering(f"o{i}", price_cents=150_000 + 20_000 * i,
+                          next_start=TODAY + timedelta(days=10 * i)) for i in range(12)]
+    bucket = OfferingIndex(offerings).bucket("uusimaa", "coaching")
+    for value, day in ((200_000, TODAY), (150_000, TODAY), (200_000, TODAY + timedelta(90)),
+                       (200_000, TODAY)):
+        holder = replace(VOUCHER, value_cents=value)
+        kept = recommend(holder, bucket, {}, {}, today=day, rotation_key=9)
+        fresh = recommend(holder, list(offerings), {}, {}, today=day, rotation_key=9)
+        assert kept.ranked == fresh.ranked
+
+
 def test_the_index_keeps_one_bucket_per_region_and_service_type() -> None:
     index = OfferingIndex([offering("a"), offering("b", region="pirkanmaa")])
     assert [o.offering_id for o in index.bucket("uusimaa", "coaching")] == ["a"]
