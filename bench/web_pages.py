@@ -20,7 +20,9 @@ consumer with nothing pending and the streams still for 3 s; at most ``--settle`
 that the windows do not share the machine with the services catching up. The ranking the
 compare page asks for (``GET /recommendations/{id}``) is measured beside the page too, and
 ``--idle-probes`` times it after 2.3 s without requests (the matching service rebuilds the
-region's index in that request) against the requests right after (the index reused):
+region's index in that request) against the requests right after (the index reused);
+``--calls N`` first times each call the compare page makes, one after another, N times each,
+beside the page (where its time goes):
 
     .venv/bin/python bench/web_pages.py --part vouchers [--offerings 5000] [--vouchers 100000]
 """
@@ -212,9 +214,54 @@ def voucher_pages(stack: WebStack, args: argparse.Namespace) -> dict[str, dict[s
     # the compare page's slowest call, beside the page the same way
     pairs["ranking"] = (f"{u}/api/v1/recommendations/{voucher}", bearer["citizen"],
                         pairs["compare"][2], cookie["citizen"])
+    calls_probe(u, voucher, bearer["citizen"], cookie["citizen"], args.calls)
     out = compare(pairs, args.vouchers, args.rounds, args.seconds)
     idle_probe(f"{u}/api/v1/recommendations/{voucher}", bearer["citizen"], args.idle_probes)
     return out
+
+
+def calls_probe(u: str, voucher: str, bearer: dict[str, str], cookie: dict[str, str],
+                n: int) -> None:
+    """Each call the compare page makes, through the gateway one after another ``n`` times
+    (p50 and p95), beside the page itself and the larger calls it made before: where the
+    page's time goes."""
+    if n <= 0:
+        return
+    with httpx.Client(headers=bearer, timeout=60) as http:
+        v = http.get(f"{u}/api/v1/vouchers/{voucher}").json()
+        ranked = http.get(f"{u}/api/v1/recommendations/{voucher}", params={"limit": 20}).json()
+        ids = [i["offering_id"] for i in ranked["items"]]
+        providers = sorted({i["provider_id"] for i in ranked["items"]})
+        about = {"region": v["region"], "service_type": v["service_type"]}
+        calls: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {
+            "voucher": (f"/api/v1/vouchers/{voucher}", {}, bearer),
+            "ranking, a page of 20": (f"/api/v1/recommendations/{voucher}",
+                                      {"limit": 20, "offset": 20}, bearer),
+            "ranking, 200 (before)": (f"/api/v1/recommendations/{voucher}", {"limit": 200},
+                                      bearer),
+            "figures, page's providers": ("/api/v1/statistics",
+                                          {**about, "provider_id": providers}, bearer),
+            "figures, region (before)": ("/api/v1/statistics", about, bearer),
+            "ratings, page's providers": ("/api/v1/statistics/ratings",
+                                          {**about, "provider_id": providers}, bearer),
+            "ratings, region (before)": ("/api/v1/statistics/ratings", about, bearer),
+            "20 offerings by id": ("/api/v1/offerings", {"id": ids}, bearer),
+            "the page": (f"/vouchers/{voucher}/compare", {"lang": "fi", "page": 2}, cookie),
+        }
+        print(f"the compare page's calls one after another ({n} each; {machine()}):")
+        for name, (path, params, headers) in calls.items():
+            took: list[float] = []
+            size = 0
+            for _ in range(n):
+                began = time.perf_counter()
+                r = http.get(u + path, params=params, headers=headers)
+                took.append((time.perf_counter() - began) * 1000)
+                assert r.status_code == 200, (name, r.status_code, r.text[:300])
+                size = len(r.content)
+            took.sort()
+            print(f"  {name:<28} p50 {statistics.median(took):6.1f} ms  p95 "
+                  f"{took[min(len(took) - 1, int(len(took) * 0.95))]:6.1f} ms  "
+                  f"{size / 1000:6.1f} kB")
 
 
 def idle_probe(url: str, headers: dict[str, str], n: int) -> None:
@@ -248,6 +295,9 @@ def main() -> None:
     parser.add_argument("--vouchers", type=int, default=100_000)
     parser.add_argument("--idle-probes", type=int, default=15,
                         help="--part vouchers: ranking requests after 2.3 s idle (0: none)")
+    parser.add_argument("--calls", type=int, default=0,
+                        help="--part vouchers: time each call of the compare page this many "
+                        "times first (0: not)")
     parser.add_argument("--settle", type=float, default=900.0,
                         help="at most this many seconds to wait for the events of the loading")
     args = parser.parse_args()

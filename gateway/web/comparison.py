@@ -5,7 +5,6 @@ answer of another shape leaves the page with less to say, never with an error.""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,9 +14,10 @@ FEW_RATINGS = 10  # below this many ratings an average is said to be a weak guid
 
 @dataclass
 class Ranking:
-    """The ranked offerings (best first) with their factors, then the excluded with the
-    reason; ``entries`` maps an offering id to ``{"factors": [...], "score": int | None}`` or
-    ``{"factors": [], "excluded": reason}``."""
+    """One page of the ranking: the ranked offerings (best first) with their factors, then the
+    excluded with the reason; ``entries`` maps an offering id to ``{"factors": [...], "score":
+    int | None}`` or ``{"factors": [], "excluded": reason}``. ``eligible`` and ``excluded``
+    count the whole ranking, every page."""
 
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     eligible: int = 0
@@ -29,53 +29,56 @@ class Ranking:
     def get(self, offering_id: str) -> dict[str, Any] | None:
         return self.entries.get(offering_id)
 
+    def providers(self) -> list[str]:
+        """The providers of this page's offerings, each once."""
+        return list(dict.fromkeys(e["provider_id"] for e in self.entries.values()
+                                  if e.get("provider_id")))
+
+    def pages(self) -> int:
+        return pages_of(self.eligible + self.excluded)
+
     def __bool__(self) -> bool:
-        return bool(self.entries)
+        """A ranking to show: something is eligible (without, the page lists the search)."""
+        return self.eligible > 0
 
 
 def _whole(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def tie_key(voucher_id: str, offering_id: str) -> bytes:
-    """The order of offerings with equal scores on one voucher's pages: a hash of the voucher
-    and the offering, so that it stays the same from page to page for one holder, differs
-    between holders, and never follows names or ids."""
-    return hashlib.blake2b(f"{voucher_id}:{offering_id}".encode(), digest_size=8).digest()
+def _provider(item: dict[str, Any]) -> str | None:
+    pid = item.get("provider_id")
+    return pid if isinstance(pid, str) else None
 
 
-def ranking_of(data: Any, voucher_id: str = "") -> Ranking | None:
-    """``{items: [{offering_id, score, factors: [...]}, ...], excluded: [{offering_id,
-    reason}], eligible_count, excluded_count}`` → a :class:`Ranking`; None for anything else.
-    Equal scores are put in the voucher's own order (:func:`tie_key`): the service rotates
-    them per request, which would move them between pages."""
+def ranking_of(data: Any) -> Ranking | None:
+    """One page of ``{items: [{offering_id, provider_id, score, factors: [...]}, ...],
+    excluded: [{offering_id, provider_id, reason}], eligible_count, excluded_count}`` → a
+    :class:`Ranking`; None for anything else. The service's order stands: it orders equal
+    scores by the voucher's own rotation, the same on every page."""
     items = data.get("items") if isinstance(data, dict) else None
     if not isinstance(items, list):
         return None
-    ranked: list[tuple[int, int, bytes, str, dict[str, Any]]] = []
-    for i, item in enumerate(items):
+    out = Ranking()
+    for item in items:
         if isinstance(item, dict) and isinstance(item.get("offering_id"), str):
             factors = item.get("factors")
-            score = _whole(item.get("score"))
-            entry = {"factors": [f for f in factors if isinstance(f, dict)]
-                     if isinstance(factors, list) else [], "score": score}
-            # without scores the service's order stands
-            ranked.append((-score if score is not None else 0, i if score is None else 0,
-                           tie_key(voucher_id, item["offering_id"]), item["offering_id"],
-                           entry))
-    out = Ranking()
-    for *_, oid, entry in sorted(ranked, key=lambda r: r[:3]):
-        out.entries.setdefault(oid, entry)
+            out.entries.setdefault(item["offering_id"], {
+                "factors": [f for f in factors if isinstance(f, dict)]
+                if isinstance(factors, list) else [], "score": _whole(item.get("score")),
+                "provider_id": _provider(item)})
     excluded = data.get("excluded") if isinstance(data, dict) else None
     for item in excluded if isinstance(excluded, list) else []:
         if isinstance(item, dict) and isinstance(item.get("offering_id"), str) \
-                and item["offering_id"] not in out.entries and out.entries:
+                and item["offering_id"] not in out.entries:
             out.entries[item["offering_id"]] = {"factors": [],
-                                                "excluded": str(item.get("reason") or "")}
+                                                "excluded": str(item.get("reason") or ""),
+                                                "provider_id": _provider(item)}
     assert isinstance(data, dict)
-    out.eligible = _whole(data.get("eligible_count")) or sum(
+    eligible, left_out = _whole(data.get("eligible_count")), _whole(data.get("excluded_count"))
+    out.eligible = eligible if eligible is not None else sum(
         1 for e in out.entries.values() if "excluded" not in e)
-    out.excluded = _whole(data.get("excluded_count")) or sum(
+    out.excluded = left_out if left_out is not None else sum(
         1 for e in out.entries.values() if "excluded" in e)
     return out
 

@@ -148,6 +148,8 @@ class Ctx:
 
     def url(self, path: str, **params: Any) -> str:
         """A link within the pages, carrying the language."""
+        if not params:  # most links: the path and the language (a code of letters)
+            return f"{path}?lang={self.lang}"
         pairs = [(k, v) for k, v in params.items() if v not in (None, "", False)]
         pairs.append(("lang", self.lang))
         return f"{path}?{urlencode(pairs, doseq=True)}"

@@ -93,6 +93,7 @@ def money(cents: int, lang: str) -> str:
     return format_currency(cents / 100, "EUR", locale=_locale(lang))
 
 
+@lru_cache(maxsize=8192)
 def decimal(value: float, lang: str, digits: int = 2) -> str:
     """A number with ``digits`` decimals as people read them (``1,15`` in Finnish)."""
     return format_decimal(value, "0." + "0" * digits, locale=_locale(lang))

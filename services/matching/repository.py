@@ -8,7 +8,7 @@ in-memory index of offerings (use_cases/index.py) rebuilds only what changed."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -171,13 +171,18 @@ async def provider_names(s: AsyncSession, provider_ids: Sequence[str]) -> dict[s
     return {pid: name for pid, name in rows.all()}
 
 
-async def ratings_in(s: AsyncSession, region: str) -> list[tuple[str, str, int, float]]:
-    """(service type, provider, count, mean stars) of the region."""
-    rows = await s.execute(
-        select(RatingView.service_type, RatingView.provider_id, func.count(),
-               func.avg(RatingView.stars))
-        .where(RatingView.region == region)
-        .group_by(RatingView.service_type, RatingView.provider_id))
+async def ratings_in(s: AsyncSession, region: str, service_type: str | None = None,
+                     providers: Collection[str] | None = None,
+                     ) -> list[tuple[str, str, int, float]]:
+    """(service type, provider, count, mean stars) of the region (of ``service_type`` and
+    ``providers`` when given)."""
+    query = select(RatingView.service_type, RatingView.provider_id, func.count(),
+                   func.avg(RatingView.stars)).where(RatingView.region == region)
+    if service_type is not None:
+        query = query.where(RatingView.service_type == service_type)
+    if providers is not None:
+        query = query.where(RatingView.provider_id.in_(sorted(providers)))
+    rows = await s.execute(query.group_by(RatingView.service_type, RatingView.provider_id))
     return [(st, pid, int(n), float(mean)) for st, pid, n, mean in rows.all()]
 
 

@@ -43,11 +43,17 @@ class RecommendationOut(BaseModel):
     score_version: str
     data_as_of: date = Field(description="the date the read model and figures were read")
     eligible_count: int
-    items: list[RankedOut] = Field(description="best first; equal scores in a rotation that "
-                                   "varies per request, never by name")
+    offset: int = Field(description="the position of this page's first result in the ranked "
+                        "list followed by the excluded list")
+    limit: int = Field(description="results and excluded offerings on this page at most")
+    items: list[RankedOut] = Field(description="best first from `offset`; equal scores in the "
+                                   "voucher's own rotation (the same on every request and "
+                                   "page), never by name")
     excluded_count: int
     excluded_by_reason: dict[str, int]
-    excluded: list[ExcludedOut] = Field(description="up to `limit` excluded offerings")
+    excluded: list[ExcludedOut] = Field(description="the excluded offerings that continue the "
+                                        "ranked list on this page: the page's places left "
+                                        "after `items` (none until the ranked list ends)")
 
 
 # ------------------------------------------------------------------ statistics

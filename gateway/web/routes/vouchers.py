@@ -113,11 +113,14 @@ async def answer_of(ctx: Ctx, path: str, params: dict[str, Any] | None = None) -
     return reply.data if reply.ok else None
 
 
-async def recommendations(ctx: Ctx, voucher_id: str) -> comparison.Ranking | None:
-    """The matching service's ranking of every offering the voucher can be used for (and of
-    those left out), or None when no ranking is available."""
-    data = await answer_of(ctx, api_path("recommendations", voucher_id), {"limit": 200})
-    return comparison.ranking_of(data, voucher_id)
+async def recommendations(ctx: Ctx, voucher_id: str,
+                          page: int) -> comparison.Ranking | None:
+    """Page ``page`` of the matching service's ranking of the offerings the voucher can be used
+    for, followed by those left out (the service pages them itself), or None when no ranking
+    is available."""
+    data = await answer_of(ctx, api_path("recommendations", voucher_id),
+                           {"limit": comparison.PAGE, "offset": (page - 1) * comparison.PAGE})
+    return comparison.ranking_of(data)
 
 
 async def offerings_shown(ctx: Ctx, ids: list[str]) -> list[dict[str, Any]]:
@@ -143,32 +146,59 @@ async def fallback_page(ctx: Ctx, v: dict[str, Any]) -> tuple[str | None, dict[s
         return None, await ctx.api.get("/offerings", wanted)  # not our cursor
 
 
+async def ranked_page(ctx: Ctx, voucher_id: str) -> tuple[comparison.Ranking | None, int]:
+    """The ranking's page asked for (``?page=``), or its last page when there are fewer."""
+    asked = comparison.page_number(ctx.request.query_params.get("page"), 9999)
+    ranking = await recommendations(ctx, voucher_id, asked)
+    if ranking and asked > ranking.pages():
+        asked = ranking.pages()
+        ranking = await recommendations(ctx, voucher_id, asked)
+    return ranking, asked
+
+
+async def about_providers(ctx: Ctx, v: dict[str, Any],
+                          providers: list[str]) -> tuple[Any, Any]:
+    """The outcome figures and the ratings of the providers shown, at once."""
+    if not providers:
+        return {"items": []}, {"items": []}
+    about = {"region": v["region"], "service_type": v["service_type"],
+             "provider_id": providers}
+    figures, ratings = await asyncio.gather(answer_of(ctx, "/statistics", about),
+                                            answer_of(ctx, "/statistics/ratings", about))
+    return figures, ratings
+
+
 async def render_compare(ctx: Ctx, voucher_id: str, form: Form, *,
                          status: int = 200) -> HTMLResponse:
     holder(ctx)
-    v = await ctx.api.get(api_path("vouchers", voucher_id))
-    about = {"region": v["region"], "service_type": v["service_type"]}
-    # the answers do not depend on each other: asked at once
-    ranking, figures, ratings, chosen = await asyncio.gather(
-        recommendations(ctx, voucher_id), answer_of(ctx, "/statistics", about),
-        answer_of(ctx, "/statistics/ratings", about),
-        offerings_by_id(ctx, {v.get("offering_id") or ""}))
+    # The ranking needs only the voucher's id: asked with the voucher. Then at once the page's
+    # offerings with the current choice (one request), and its providers' figures and ratings.
+    v, (ranking, page) = await asyncio.gather(ctx.api.get(api_path("vouchers", voucher_id)),
+                                              ranked_page(ctx, voucher_id))
+    current_id = v.get("offering_id") or ""
     cursor: str | None = None
     next_cursor: str | None = None
-    page = pages = 1
+    pages = 1
     if ranking:
-        order = ranking.order()
-        pages = comparison.pages_of(len(order))
-        page = comparison.page_number(ctx.request.query_params.get("page"), pages)
-        shown = order[(page - 1) * comparison.PAGE:page * comparison.PAGE]
-        items = await offerings_shown(ctx, shown)
+        pages = ranking.pages()
+        shown = ranking.order()
+        (figures, ratings), found = await asyncio.gather(
+            about_providers(ctx, v, ranking.providers()),
+            offerings_shown(ctx, shown + ([current_id] if current_id
+                                          and current_id not in shown else [])))
+        items = [o for o in found if o["id"] in ranking.entries]
+        chosen = {o["id"]: o for o in found if o["id"] == current_id}
         total = ranking.eligible
     else:
-        cursor, found = await fallback_page(ctx, v)
-        items = list(found["items"])
-        total = found.get("total", len(items))
-        next_cursor = found.get("next_cursor")
-    current = chosen.get(v.get("offering_id") or "")
+        ranking, page = None, 1
+        (cursor, searched), chosen = await asyncio.gather(
+            fallback_page(ctx, v), offerings_by_id(ctx, {current_id}))
+        items = list(searched["items"])
+        total = searched.get("total", len(items))
+        next_cursor = searched.get("next_cursor")
+        figures, ratings = await about_providers(
+            ctx, v, list(dict.fromkeys(o["provider_id"] for o in items)))
+    current = chosen.get(current_id)
     if not form.values.get("idempotency_key") or not form.ok:
         form.values["idempotency_key"] = str(uuid.uuid4())
     st = v["service_type"]

@@ -26,13 +26,20 @@ router = APIRouter(tags=["recommendations"])
     "suits the holder, a language the holder speaks) ranked by the versioned score "
     "(`score_version`; method in docs/MATCHING.md): each result lists every factor's value, "
     "weight and contribution, and the contributions sum to the score. Equal scores are "
-    "ordered by a rotation that changes with every request, never by name. The holder's "
-    "profile bands, age, sex, origin or health are not used. `excluded` lists offerings of the "
-    "same region and service type left out, with the first rule each fails.",
+    "ordered by the voucher's own rotation (a hash of the voucher and the offering): the same "
+    "for one voucher on every request, different between vouchers, never by name. The "
+    "holder's profile bands, age, sex, origin or health are not used. The ranked offerings "
+    "followed by the excluded ones (offerings of the same region and service type left out, "
+    "with the first rule each fails) are one list, paged by `offset` and `limit`: a page lists "
+    "`items` from `offset` and, once the ranked list has ended, the `excluded` that follow; "
+    "`eligible_count` and `excluded_count` cover all.",
     responses=problems(401, 404, 422),
 )
 async def for_voucher(voucher_id: str, rt: RuntimeDep, principal: PrincipalDep,
                       limit: Annotated[int, Query(ge=1, le=200, description="results and "
-                                                  "excluded offerings shown")] = 20,
+                                                  "excluded offerings on the page")] = 20,
+                      offset: Annotated[int, Query(ge=0, le=1_000_000, description=(
+                          "results and excluded offerings before the page"))] = 0,
                       ) -> RecommendationOut:
-    return await recommendations.for_voucher(rt.db, rt.extra, principal, voucher_id, limit)
+    return await recommendations.for_voucher(rt.db, rt.extra, principal, voucher_id, limit,
+                                             offset)

@@ -8,13 +8,28 @@ from fastapi import APIRouter, Depends, Query
 
 from contracts.principal import Principal, Role
 from kit.auth import PrincipalDep, require
-from kit.errors import problems
+from kit.errors import Unprocessable, problems
 from kit.runtime import RuntimeDep
 from services.matching.schemas import CreamingList, PublicationOut, RatingList, StatisticsList
 from services.matching.use_cases import statistics
 
 router = APIRouter(tags=["statistics"])
 Code = Annotated[str | None, Query(min_length=1, max_length=60)]
+MAX_PROVIDERS = 50  # provider_id= values in one request
+Providers = Annotated[list[str] | None, Query(description=(
+    f"only these providers (repeated `provider_id=`, at most {MAX_PROVIDERS})"))]
+
+
+def providers_asked(ids: list[str] | None) -> frozenset[str] | None:
+    if ids is None:
+        return None
+    if not 1 <= len(ids) <= MAX_PROVIDERS:
+        raise Unprocessable.field("provider_id", f"name 1 to {MAX_PROVIDERS} providers")
+    for i, pid in enumerate(ids):
+        if not 1 <= len(pid) <= 36:
+            raise Unprocessable.field(f"provider_id.{i}", "a provider id has 1 to 36 "
+                                      "characters")
+    return frozenset(ids)
 
 
 @router.get(
@@ -26,12 +41,13 @@ Code = Annotated[str | None, Query(min_length=1, max_length=60)]
     "the region's comparison model (frozen for the publication), and actual ÷ expected pulled "
     "toward 1 when numbers are small, with a 95 % interval. Below the minimum number of "
     "starts (18) a figure is not shown: `too_few_participants` is true and no number is "
-    "given. Method: docs/MATCHING.md.",
+    "given. `provider_id` (repeatable) keeps only those providers' figures. Method: "
+    "docs/MATCHING.md.",
     responses=problems(422),
 )
-async def figures(rt: RuntimeDep, region: Code = None,
-                  service_type: Code = None) -> StatisticsList:
-    return await statistics.read(rt.db, region, service_type)
+async def figures(rt: RuntimeDep, region: Code = None, service_type: Code = None,
+                  provider_id: Providers = None) -> StatisticsList:
+    return await statistics.read(rt.db, region, service_type, providers_asked(provider_id))
 
 
 @router.get(
@@ -41,12 +57,13 @@ async def figures(rt: RuntimeDep, region: Code = None,
     description="Public. Per provider × service type of the region: how many holders rated "
     "the provider after a completed voucher and the mean stars (1–5), the same ratings the "
     "score's `rating` factor reads. Below `min_count` ratings (3) the mean is not given, only "
-    "the count.",
+    "the count. `provider_id` (repeatable) keeps only those providers.",
     responses=problems(422),
 )
 async def ratings(rt: RuntimeDep, region: Annotated[str, Query(min_length=1, max_length=60)],
-                  service_type: Code = None) -> RatingList:
-    return await statistics.ratings(rt.db, region, service_type)
+                  service_type: Code = None, provider_id: Providers = None) -> RatingList:
+    return await statistics.ratings(rt.db, region, service_type,
+                                    providers_asked(provider_id))
 
 
 @router.get(

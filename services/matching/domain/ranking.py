@@ -69,6 +69,9 @@ class BucketArrays:
     hashes: U64
     # provider factor values for the last (figures, ratings, prior) read, kept by identity
     _provider_cache: tuple[Any, ...] | None = field(default=None, repr=False)
+    # (values, points) per distinct price or start, by the input they were computed for
+    _value_cache: dict[tuple[Any, ...], tuple[npt.NDArray[np.float64], I64]] = field(
+        default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, offerings: Sequence[OfferingView]) -> BucketArrays:
@@ -140,6 +143,28 @@ class BucketArrays:
         columns = [np.array(col)[self.provider_of] for col in zip(*rows, strict=True)]
         self._provider_cache = (figures, ratings, key, columns)
         return columns
+
+
+    def distinct_values(
+        self, key: tuple[Any, ...], inputs: Sequence[Any], value: Callable[[Any], float],
+        weight: int,
+    ) -> tuple[npt.NDArray[np.float64], I64]:
+        """``value(x)`` and its points ``round(weight × value)`` for each of ``inputs`` (the
+        bucket's distinct prices or starts), kept under ``key`` (the factor and what else the
+        value depends on: the voucher's value, the day) while the bucket lives; a few keys at
+        most (vouchers of a service mostly have one value)."""
+        got = self._value_cache.get(key)
+        if got is None:
+            vals = [value(x) for x in inputs]
+            got = (np.array(vals, np.float64),
+                   np.array([round(weight * v) for v in vals], np.int64))
+            if len(self._value_cache) >= VALUE_CACHE_KEYS:
+                self._value_cache.pop(next(iter(self._value_cache)))
+            self._value_cache[key] = got
+        return got
+
+
+VALUE_CACHE_KEYS = 16
 
 
 class OfferingBucket(tuple[OfferingView, ...]):

@@ -2,9 +2,11 @@
 
 The score is whole points: each factor has a value in −1..1 (rounded to 4 decimals) and a
 weight; its contribution is ``round(weight × value)``, and the score is the sum of the
-contributions, exactly. Equal scores are ordered by a rotation key the caller varies per call
-(a hash of the key and the offering id), so equal providers get equal first places over many
-calls; never by name or id. The holder's profile bands, age, sex, origin or health are not read.
+contributions, exactly. Equal scores are ordered by a rotation key the caller chooses (a hash
+of the key and the offering id): the service keys it by the voucher (``holder_rotation_key``),
+so one holder's order stays put from page to page while over many holders equal providers get
+equal first places; a default-assignment run keys it by its seed. Never by name or id. The
+holder's profile bands, age, sex, origin or health are not read.
 
 The rules are written once per offering (``exclusion_reason``, ``distance_class`` and the
 ``*_value`` functions); ``recommend`` applies them to a whole bucket at once (``ranking``),
@@ -13,6 +15,7 @@ and a unit test checks that it agrees with them offering by offering.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
@@ -171,6 +174,14 @@ def contributions(values: Sequence[float]) -> tuple[int, ...]:
     return tuple(round(w * v) for w, v in zip(_W, values, strict=True))
 
 
+def holder_rotation_key(voucher_id: str) -> int:
+    """The rotation key of one voucher's ranking: a hash of its id, the same on every request
+    (so pages continue each other) and spread evenly over vouchers (so over many holders each
+    of several equal offerings is first equally often)."""
+    digest = hashlib.blake2b(voucher_id.encode(), digest_size=8, person=b"seteli-holder")
+    return int.from_bytes(digest.digest(), "big") >> 1
+
+
 def rotation_order(rotation_key: int, offering_id: str) -> int:
     """Where an offering stands among equal scores for this rotation key (lower first)."""
     hashes = np.array([id_hash(offering_id)], dtype=np.uint64)
@@ -188,6 +199,8 @@ def recommend(
     limit: int | None = None,
     rating_prior: float | None = None,
     excluded_limit: int | None = None,
+    offset: int = 0,
+    excluded_follow: bool = False,
 ) -> Recommendation:
     """Rank the eligible offerings for one voucher and tell why the others are left out.
 
@@ -197,8 +210,12 @@ def recommend(
     between calls, and its providers' factor values while the same ``figures`` and
     ``ratings`` objects are passed (pass new mappings when they change). Offerings of other
     regions or service types are listed as excluded only when passed. ``limit`` cuts
-    ``ranked`` and ``excluded_limit`` ``excluded`` (the first ones in the order given; the
-    counts cover all); ``rating_prior`` saves computing the region mean from ``ratings``."""
+    ``ranked`` to the ``limit`` from ``offset`` on, and ``excluded_limit`` ``excluded`` (the
+    first ones in the order given; the counts cover all). With ``excluded_follow`` the excluded
+    continue the ranked list instead: the ranked then the excluded read as one list, of which
+    ``ranked`` and ``excluded`` are together the ``limit`` from ``offset`` on (a page).
+    ``rating_prior`` saves computing the region mean from ``ratings``."""
+    offset = max(offset, 0)
     prior = region_rating_mean(ratings.values()) if rating_prior is None else rating_prior
     arr = arrays_of(offerings)
     n = len(arr.offerings)
@@ -250,32 +267,40 @@ def recommend(
     for col, w in ((distance, _W[2]), (language, _W[3])):
         value_cols.append(col)
         point_cols.append(np.rint(col * w).astype(np.int64))  # as round(): half to even
-    co_values = [co_payment_value(p, voucher.value_cents) for p in arr.prices]
-    start_values = [next_start_value(d, today) for d in arr.starts]
-    for vals, of, w in (
-        (co_values, arr.price_of, _W[4]),
-        (start_values, arr.start_of, _W[5]),
-    ):
-        value_cols.append(np.array(vals, np.float64)[of[eligible]])
-        point_cols.append(np.array([round(w * v) for v in vals], np.int64)[of[eligible]])
-    score = np.sum(point_cols, axis=0) if eligible.size else np.zeros(0, np.int64)
+    value_cents = voucher.value_cents
+    co = arr.distinct_values(
+        ("co_payment", value_cents), arr.prices, lambda p: co_payment_value(p, value_cents), _W[4]
+    )
+    start = arr.distinct_values(
+        ("next_start", today), arr.starts, lambda d: next_start_value(d, today), _W[5]
+    )
+    for (vals, pts), of in ((co, arr.price_of), (start, arr.start_of)):
+        value_cols.append(vals[of[eligible]])
+        point_cols.append(pts[of[eligible]])
+    score = np.zeros(eligible.size, np.int64)
+    for col in point_cols:
+        score += col
 
     rot = rotation_values(arr.hashes[eligible], rotation_key)
     order_key = ((_SCORE_OFFSET - score).astype(np.uint64) << np.uint64(52)) | (
         rot >> np.uint64(12)
     )
-    if limit is not None and limit < eligible.size:
-        top = np.argpartition(order_key, max(limit - 1, 0))[: max(limit, 0)]
-        top = top[np.argsort(order_key[top], kind="stable")]
+    if offset >= eligible.size or (limit is not None and limit <= 0):
+        top = np.zeros(0, np.int64)
+    elif limit is not None and offset + limit < eligible.size:
+        end = offset + limit
+        top = np.argpartition(order_key, end - 1)[:end]
+        top = top[np.argsort(order_key[top], kind="stable")][offset:]
     else:
-        top = np.argsort(order_key, kind="stable")
-    values = np.stack(value_cols, axis=1) if eligible.size else np.zeros((0, 6))
-    points = np.stack(point_cols, axis=1) if eligible.size else np.zeros((0, 6), np.int64)
+        top = np.argsort(order_key, kind="stable")[offset:]
+    # only the returned offerings' rows
+    values = np.stack([c[top] for c in value_cols], axis=1) if top.size else np.zeros((0, 6))
+    points = np.stack([c[top] for c in point_cols], axis=1) if top.size else np.zeros((0, 6))
     ranked = []
-    for i in top.tolist():
+    for row, i in enumerate(top.tolist()):
         o = arr.offerings[int(eligible[i])]
-        v_row = values[i].tolist()
-        p_row = points[i].tolist()
+        v_row = values[row].tolist()
+        p_row = points[row].tolist()
         ranked.append(
             Ranked(
                 offering_id=o.offering_id,
@@ -289,7 +314,11 @@ def recommend(
         )
     out = np.flatnonzero(code >= 0)
     counts = np.bincount(code[out], minlength=len(_REASONS))
-    listed = out if excluded_limit is None else out[: max(excluded_limit, 0)]
+    if excluded_follow:
+        first = max(offset - int(eligible.size), 0)
+        listed = out[first:] if limit is None else out[first : first + max(limit - top.size, 0)]
+    else:
+        listed = out if excluded_limit is None else out[: max(excluded_limit, 0)]
     excluded = tuple(
         Excluded(arr.offerings[i].offering_id, arr.offerings[i].provider_id, _REASONS[c])
         for i, c in zip(listed.tolist(), code[listed].tolist(), strict=True)

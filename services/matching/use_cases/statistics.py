@@ -95,14 +95,16 @@ def _figure_out(f: dict[str, Any]) -> FigureOut:
         ratio_high=f["ratio_high"] if shown else None)
 
 
-async def read(db: Database, region: str | None, service_type: str | None) -> StatisticsList:
+async def read(db: Database, region: str | None, service_type: str | None,
+               providers: frozenset[str] | None = None) -> StatisticsList:
     async with db.reader() as s:
         pub = await repository.latest_publication(s)
     if pub is None:
         return StatisticsList(publication=None, items=[])
     items = [_figure_out(f) for f in pub.body.get("figures", [])
              if (region is None or f["region"] == region)
-             and (service_type is None or f["service_type"] == service_type)]
+             and (service_type is None or f["service_type"] == service_type)
+             and (providers is None or f["provider_id"] in providers)]
     return StatisticsList(publication=_publication_out(pub), items=items)
 
 
@@ -110,11 +112,12 @@ async def read(db: Database, region: str | None, service_type: str | None) -> St
 MIN_RATINGS_SHOWN = 3
 
 
-async def ratings(db: Database, region: str, service_type: str | None) -> RatingList:
-    """The providers' holder ratings in ``region`` (of ``service_type``), as the score reads
-    them: count and mean stars."""
+async def ratings(db: Database, region: str, service_type: str | None,
+                  providers: frozenset[str] | None = None) -> RatingList:
+    """The providers' holder ratings in ``region`` (of ``service_type``, of ``providers``), as
+    the score reads them: count and mean stars."""
     async with db.reader() as s:
-        rows = await repository.ratings_in(s, region)
+        rows = await repository.ratings_in(s, region, service_type, providers)
     items = [RatingOut(provider_id=pid, service_type=st, region=region, count=n,
                        mean=round(mean, 1) if n >= MIN_RATINGS_SHOWN else None)
              for st, pid, n, mean in sorted(rows)

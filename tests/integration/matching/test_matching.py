@@ -60,6 +60,33 @@ async def test_recommendations_for_the_holder_and_the_regions_admin_only(town: T
     assert (await town.client.get(path)).status_code == 401
 
 
+async def test_the_ranking_is_paged_by_the_service_in_one_order_per_voucher(
+        town: Town) -> None:
+    """Pages of one continue each other (the ranked, then the excluded), asked again they are
+    the same, and the counts cover the whole ranking on every page."""
+    path = f"/recommendations/{town.vouchers[HETU]}"
+    whole = (await town.client.get(path, headers=town.citizen(HETU))).json()
+    assert (whole["offset"], whole["limit"]) == (0, 20)
+    expected = [i["offering_id"] for i in whole["items"]] + [
+        e["offering_id"] for e in whole["excluded"]]
+    assert len(expected) == 3
+    seen = []
+    for offset in range(4):
+        r = await town.client.get(path, params={"limit": 1, "offset": offset},
+                                  headers=town.citizen(HETU))
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert (body["eligible_count"], body["excluded_count"]) == (2, 1)
+        assert [i["rank"] for i in body["items"]] == ([offset + 1] if offset < 2 else [])
+        seen += [i["offering_id"] for i in body["items"]] + [
+            e["offering_id"] for e in body["excluded"]]
+    assert seen == expected
+    again = (await town.client.get(path, headers=town.citizen(HETU))).json()
+    assert again["items"] == whole["items"]
+    r = await town.client.get(path, params={"offset": -1}, headers=town.citizen(HETU))
+    assert r.status_code == 422
+
+
 async def proposals(town: Town, run_id: str) -> dict[str, tuple[str | None, bool]]:
     async with town.db.reader() as s:
         rows = (await s.scalars(select(AssignmentProposal).where(
@@ -167,6 +194,9 @@ async def test_below_18_participants_no_figure_is_shown(town: Town) -> None:
         large = figures["p-large"]
         assert large["too_few_participants"] is False and large["starts"] == 40
         assert large["ratio_low"] <= large["ratio"] <= large["ratio_high"]
+        r = await town.client.get("/statistics", params={
+            "region": region, "provider_id": ["p-large", "p-small", "p-unknown"]})
+        assert {f["provider_id"] for f in r.json()["items"]} == {"p-large", "p-small"}
         assert (await town.client.get("/statistics/creaming", params={"region": region},
                                       headers=town.admin())).status_code == 403
         assert (await town.client.get("/statistics/creaming",
@@ -197,7 +227,15 @@ async def test_ratings_are_counted_and_a_mean_is_shown_from_three(town: Town) ->
         r = await town.client.get("/statistics/ratings",
                                   params={"region": region, "service_type": "career-guidance"})
         assert r.json()["items"] == []
+        r = await town.client.get("/statistics/ratings",
+                                  params={"region": region, "provider_id": "p-many"})
+        assert [i["provider_id"] for i in r.json()["items"]] == ["p-many"]
         assert (await town.client.get("/statistics/ratings")).status_code == 422
+        for wrong in (["p"] * 51, ["x" * 37]):  # bounded: at most 50 ids of 36 characters
+            r = await town.client.get("/statistics/ratings",
+                                      params={"region": region, "provider_id": wrong})
+            assert r.status_code == 422
+            assert r.json()["errors"][0]["field"].startswith("provider_id")
     finally:
         async with town.db.session() as s:
             await s.execute(delete(RatingView).where(RatingView.region == region))

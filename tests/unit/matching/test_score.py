@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import uuid
 from collections import Counter
 from dataclasses import replace
 from datetime import date, timedelta
@@ -19,6 +20,7 @@ from services.matching.domain.score import (
     distance_class,
     exclusion_reason,
     factor_values,
+    holder_rotation_key,
     recommend,
     region_rating_mean,
     rotation_order,
@@ -176,30 +178,54 @@ def test_the_profile_and_holder_kind_do_not_change_the_ranking(
     assert a.ranked == b.ranked
 
 
-def test_equal_providers_get_equal_first_places_over_many_calls() -> None:
-    """Five identical offerings, 10 000 calls with rotation keys 0..9 999: each is first
-    2 000 ± 200 times (±5 binomial standard deviations), and ids do not decide it. The first
-    500 calls go through ``recommend``; the rest read the same rotation order directly (the
-    rule test below proves ``recommend`` orders equal scores by it)."""
+def test_equal_providers_get_equal_first_places_over_many_holders() -> None:
+    """Five identical offerings, 10 000 holders (random voucher ids, each ranked with its own
+    rotation key, as the service ranks them): each offering is first for 2 000 ± 200 of them
+    (±5 binomial standard deviations), and ids do not decide it. The first 500 holders go
+    through ``recommend``; the rest read the same rotation order directly (the rule test below
+    proves ``recommend`` orders equal scores by it). One holder gets one order, every time."""
     offerings = [offering(name) for name in ("aa", "bb", "cc", "dd", "ee")]
     index = OfferingIndex(offerings)
     bucket = index.bucket("uusimaa", "coaching")
+    draw = random.Random(11)
     first: Counter[str] = Counter()
-    for key in range(10_000):
-        if key < 500:
-            rec = recommend(VOUCHER, bucket, {}, {}, today=TODAY, rotation_key=key, limit=1)
-            winner = rec.ranked[0].offering_id
-            assert (
-                winner == min(bucket, key=lambda o: rotation_order(key, o.offering_id)).offering_id
-            )
-        else:
-            winner = min(bucket, key=lambda o: rotation_order(key, o.offering_id)).offering_id
+    for n in range(10_000):
+        voucher_id = str(uuid.UUID(int=draw.getrandbits(128), version=4))
+        key = holder_rotation_key(voucher_id)
+        winner = min(bucket, key=lambda o: rotation_order(key, o.offering_id)).offering_id
+        if n < 500:
+            holder = replace(VOUCHER, voucher_id=voucher_id)
+            rec = recommend(holder, bucket, {}, {}, today=TODAY, rotation_key=key, limit=1)
+            assert rec.ranked[0].offering_id == winner
         first[winner] += 1
     assert set(first) == {"aa", "bb", "cc", "dd", "ee"}
     assert all(abs(n - 2_000) <= 200 for n in first.values()), first
-    # the same key gives the same order
+    # one holder's key is the same on every request, and the same key gives the same order
+    assert holder_rotation_key("v-1") == holder_rotation_key("v-1") != holder_rotation_key("v-2")
     again = [recommend(VOUCHER, bucket, {}, {}, today=TODAY, rotation_key=42) for _ in "xy"]
     assert again[0].ranked == again[1].ranked
+
+
+def test_pages_continue_each_other_and_the_excluded_follow_the_ranked() -> None:
+    """Ties everywhere (three prices for 45 offerings), 7 left out: pages of 10 read one after
+    another give the whole ranking, then the excluded, each once, in the same order."""
+    offerings = [offering(f"o{i}", price_cents=200_000 + 1_000 * (i % 3)) for i in range(45)]
+    offerings += [offering(f"x{i}", open_places=0) for i in range(7)]
+    key = holder_rotation_key("v1")
+    full = recommend(VOUCHER, offerings, {}, {}, today=TODAY, rotation_key=key)
+    seen: list[str] = []
+    for offset in range(0, 60, 10):
+        page = recommend(VOUCHER, offerings, {}, {}, today=TODAY, rotation_key=key,
+                         limit=10, offset=offset, excluded_follow=True)
+        assert (page.eligible_count, page.excluded_count) == (45, 7)
+        assert len(page.ranked) + len(page.excluded) == min(10, 52 - offset)
+        assert not page.excluded or offset + len(page.ranked) >= 45  # only after the ranked
+        seen += [r.offering_id for r in page.ranked] + [e.offering_id for e in page.excluded]
+    assert seen == [r.offering_id for r in full.ranked] + [e.offering_id for e in full.excluded]
+    assert len(set(seen)) == 52
+    beyond = recommend(VOUCHER, offerings, {}, {}, today=TODAY, rotation_key=key, limit=10,
+                       offset=60, excluded_follow=True)
+    assert beyond.ranked == beyond.excluded == ()
 
 
 def test_limit_cuts_the_ranked_list_not_the_count() -> None:
@@ -208,6 +234,20 @@ def test_limit_cuts_the_ranked_list_not_the_count() -> None:
     top = recommend(VOUCHER, offerings, {}, {}, today=TODAY, rotation_key=5, limit=10)
     assert top.ranked == full.ranked[:10]
     assert top.eligible_count == full.eligible_count == 30
+
+
+def test_a_bucket_kept_between_vouchers_and_days_ranks_as_a_fresh_one() -> None:
+    """The co-payment and next-start values a bucket keeps belong to one voucher value and one
+    day: a voucher of another value, or another day, gets its own."""
+    offerings = [offering(f"o{i}", price_cents=150_000 + 20_000 * i,
+                          next_start=TODAY + timedelta(days=10 * i)) for i in range(12)]
+    bucket = OfferingIndex(offerings).bucket("uusimaa", "coaching")
+    for value, day in ((200_000, TODAY), (150_000, TODAY), (200_000, TODAY + timedelta(90)),
+                       (200_000, TODAY)):
+        holder = replace(VOUCHER, value_cents=value)
+        kept = recommend(holder, bucket, {}, {}, today=day, rotation_key=9)
+        fresh = recommend(holder, list(offerings), {}, {}, today=day, rotation_key=9)
+        assert kept.ranked == fresh.ranked
 
 
 def test_the_index_keeps_one_bucket_per_region_and_service_type() -> None:

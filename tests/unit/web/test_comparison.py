@@ -4,33 +4,37 @@ the minimum), pages that exist, and the words in every language."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from gateway.web import comparison, i18n
 from gateway.web.app import environment
+from gateway.web.client import Reply
+from gateway.web.routes import vouchers
 
 
 def ranked(*scores: int) -> dict[str, Any]:
-    return {"items": [{"offering_id": f"o{i}", "score": s, "factors": []}
-                      for i, s in enumerate(scores)], "eligible_count": len(scores)}
+    return {"items": [{"offering_id": f"o{i}", "provider_id": f"p{i % 2}", "score": s,
+                       "factors": []} for i, s in enumerate(scores)],
+            "eligible_count": 45, "excluded_count": 3, "offset": 20, "limit": 20}
 
 
-def test_equal_scores_keep_one_order_per_voucher_whatever_the_services_rotation() -> None:
+def test_a_page_of_the_ranking_keeps_the_services_order_and_counts_the_whole() -> None:
+    """The service orders equal scores by the voucher's own rotation, the same on every page:
+    the page keeps that order (re-sorting a page's ties could not match its neighbours')."""
     data = ranked(90, 50, 50, 50, 50, 10)
-    base = comparison.ranking_of(data, "v1")
-    assert base is not None
-    order = base.order()
-    assert order[0] == "o0" and order[-1] == "o5" and set(order[1:5]) == {"o1", "o2", "o3", "o4"}
-    rotated = dict(data, items=[data["items"][0], *reversed(data["items"][1:5]),
-                                data["items"][5]])
-    again = comparison.ranking_of(rotated, "v1")
-    assert again is not None and again.order() == order  # the same from page to page
-    # another holder's voucher puts the equal ones in another order (some voucher does)
-    others = {tuple(r.order()) for r in (comparison.ranking_of(data, f"v{i}")
-                                         for i in range(2, 30)) if r is not None}
-    assert len(others) > 1
+    data["items"][1:5] = reversed(data["items"][1:5])
+    data["excluded"] = [{"offering_id": "x1", "provider_id": "p7", "reason": "full"}]
+    page = comparison.ranking_of(data)
+    assert page is not None and page
+    assert page.order() == ["o0", "o4", "o3", "o2", "o1", "o5", "x1"]
+    assert (page.eligible, page.excluded, page.pages()) == (45, 3, 3)
+    assert page.providers() == ["p0", "p1", "p7"]  # each once: the figures asked for
+    nothing = comparison.ranking_of({"items": [], "excluded": [{"offering_id": "x1"}],
+                                     "eligible_count": 0, "excluded_count": 1})
+    assert nothing is not None and not nothing  # nothing eligible: the search is listed
 
 
 @pytest.mark.parametrize(("figure", "kind"), [
@@ -105,10 +109,6 @@ class FakeApi:
 
 
 async def test_the_shown_offerings_are_asked_for_in_one_request() -> None:
-    from types import SimpleNamespace
-
-    from gateway.web.routes import vouchers
-
     fake = FakeApi(known={"a", "b", "c"})
     got = await vouchers.offerings_shown(SimpleNamespace(api=fake),  # type: ignore[arg-type]
                                          ["c", "a", "x", "b"])
@@ -119,7 +119,6 @@ async def test_the_shown_offerings_are_asked_for_in_one_request() -> None:
 
 
 def test_the_compare_page_says_the_figures_and_offers_no_choice_where_none_are_taken() -> None:
-    from types import SimpleNamespace
 
     from gateway.web.reference import Names
 
@@ -148,7 +147,7 @@ def test_the_compare_page_says_the_figures_and_offers_no_choice_where_none_are_t
         form=SimpleNamespace(values={"idempotency_key": "k"}, ok=True, errors={}, general=[]),
         names=Names([], [], "en"), ranking=comparison.ranking_of({"items": [
             {"offering_id": "o1", "score": 10, "factors": []},
-            {"offering_id": "o2", "score": 5, "factors": []}]}, "v"))
+            {"offering_id": "o2", "score": 5, "factors": []}]}))
     assert "Too few participants to show results (fewer than 18 started)" in html
     assert "Better than expected: 1,25 times as often" in html
     assert "95 % confidence interval 1,05–1,50; 40 started" in html
@@ -159,3 +158,50 @@ def test_the_compare_page_says_the_figures_and_offers_no_choice_where_none_are_t
     assert 'name="offering_id" value="o1"' in html  # o1 can be chosen, o2 takes no one now
     assert 'name="offering_id" value="o2"' not in html
     assert "Page 1 of 3" in html and "Next page" in html and "Previous page" not in html
+
+
+class RankingApi:
+    """The matching service's paged answers for a ranking of 45 eligible and 3 left out."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, dict[str, Any]]] = []
+
+    async def call(self, method: str, path: str, params: dict[str, Any]) -> Reply:
+        self.asked.append((path, dict(params)))
+        if path.startswith("/statistics"):
+            return Reply(200, {}, {"items": []})
+        offset, limit = params["offset"], params["limit"]
+        items = [{"offering_id": f"o{i}", "provider_id": f"p{i % 4}", "score": 100 - i,
+                  "factors": []} for i in range(offset, min(offset + limit, 45))]
+        excluded = [{"offering_id": f"x{i}", "provider_id": "p9", "reason": "full"}
+                    for i in range(max(offset - 45, 0), min(offset + limit - 45, 3))]
+        return Reply(200, {}, {"items": items, "excluded": excluded, "eligible_count": 45,
+                               "excluded_count": 3})
+
+
+def page_ctx(api: RankingApi, page: str) -> Any:
+    return SimpleNamespace(api=api, request=SimpleNamespace(query_params={"page": page}))
+
+
+@pytest.mark.parametrize(("asked", "page", "offsets"), [
+    ("2", 2, [20]), ("3", 3, [40]), ("9", 3, [160, 40]), ("x", 1, [0])])
+async def test_the_page_asks_the_service_for_its_page_only(
+        asked: str, page: int, offsets: list[int]) -> None:
+    """?page=N is the service's page from offset 20 × (N − 1); a page past the end is asked
+    again as the last one; the figures and ratings are asked for the page's providers only."""
+    api = RankingApi()
+    ranking, shown = await vouchers.ranked_page(page_ctx(api, asked), "v1")  # type: ignore[arg-type]
+    assert shown == page and ranking is not None
+    assert [p["offset"] for _, p in api.asked] == offsets
+    assert all(p["limit"] == comparison.PAGE for _, p in api.asked)
+    assert (ranking.eligible, ranking.excluded, ranking.pages()) == (45, 3, 3)
+    if page == 3:  # the last 5 ranked, then the 3 left out
+        assert ranking.order() == [*(f"o{i}" for i in range(40, 45)), "x0", "x1", "x2"]
+    api.asked.clear()
+    await vouchers.about_providers(page_ctx(api, asked),  # type: ignore[arg-type]
+                                   {"region": "pirkanmaa", "service_type": "career-guidance"},
+                                   ranking.providers())
+    assert sorted(path for path, _ in api.asked) == ["/statistics", "/statistics/ratings"]
+    for _, params in api.asked:
+        assert params["provider_id"] == ranking.providers()
+        assert len(params["provider_id"]) == len(set(params["provider_id"])) <= comparison.PAGE

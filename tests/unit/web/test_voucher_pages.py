@@ -59,7 +59,7 @@ def test_a_ranking_is_read_only_from_its_expected_shape() -> None:
     data["excluded"] = [{"offering_id": "o9", "reason": "full"}, {"offering_id": "o2"}]
     ranked = comparison.ranking_of(data)
     assert ranked is not None and ranked.order() == ["o2", "o1", "o9"]
-    assert ranked.entries["o9"] == {"factors": [], "excluded": "full"}
+    assert ranked.entries["o9"] == {"factors": [], "excluded": "full", "provider_id": None}
     assert (ranked.eligible, ranked.excluded) == (2, 1)
     for other in (None, [], {"items": "x"}, {"detail": "not found"}):
         assert comparison.ranking_of(other) is None
