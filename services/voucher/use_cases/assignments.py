@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from pydantic import BaseModel, Field
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events import Envelope
-from contracts.matching import AssignmentProposals, AssignmentProposed
-from contracts.voucher import ASSIGNED_PER_EVENT, AssignedChoice, Chooser, VouchersAssigned
+from contracts.matching import PROPOSALS_PER_EVENT, AssignmentProposed
+from contracts.voucher import ASSIGNED_PER_EVENT, Chooser, VouchersAssigned
 from kit.outbox import add_events
 from services.voucher import repository
 from services.voucher.domain.choosing import assignment_skipped, not_choosable
@@ -54,8 +55,22 @@ def _one(envelope: Envelope) -> Wanted:
     return Wanted(e.voucher_id, e.region, e.offering_id, e.override)
 
 
+class _Proposal(BaseModel):
+    voucher_id: str
+    offering_id: str
+    override: bool = False
+
+
+class _Proposals(BaseModel):
+    """What applying reads of an ``assignment.proposals`` event (AssignmentProposals): the
+    scores, factors and explanations in it are for people, read in matching's API."""
+
+    region: str
+    proposals: list[_Proposal] = Field(max_length=PROPOSALS_PER_EVENT)
+
+
 def _chunk(envelope: Envelope) -> list[Wanted]:
-    e = AssignmentProposals.model_validate(envelope.data)
+    e = _Proposals.model_validate(envelope.data)
     return [Wanted(p.voucher_id, e.region, p.offering_id, p.override) for p in e.proposals]
 
 
@@ -140,13 +155,14 @@ async def _record(s: AsyncSession, applied: list[tuple[Row[Any], Wanted, Offerin
              b_chosen_by=Chooser.default_assignment.value,
              b_co_payment_cents=co_payment_cents(o.unit_price_cents, v.value_cents),
              b_version=v.version + 1) for v, _, o in applied])
-    by_region: dict[str, list[AssignedChoice]] = {}
-    for v, _, o in applied:
-        by_region.setdefault(v.region, []).append(AssignedChoice(
-            voucher_id=v.id, version=v.version + 1, service_type=v.service_type,
-            provider_id=o.provider_id, offering_id=o.offering_id,
-            previous_provider_id=v.provider_id, previous_offering_id=v.offering_id))
+    by_region: dict[str, list[dict[str, Any]]] = {}
+    for v, _, o in applied:  # plain dicts, validated once per event (not once per voucher)
+        by_region.setdefault(v.region, []).append({
+            "voucher_id": v.id, "version": v.version + 1, "service_type": v.service_type,
+            "provider_id": o.provider_id, "offering_id": o.offering_id,
+            "previous_provider_id": v.provider_id, "previous_offering_id": v.offering_id})
     await add_events(s, plumbing, [  # type: ignore[arg-type]
-        (VouchersAssigned(region=region, choices=items[i:i + ASSIGNED_PER_EVENT]), region)
+        (VouchersAssigned.model_validate({"region": region,
+                                          "choices": items[i:i + ASSIGNED_PER_EVENT]}), region)
         for region, items in sorted(by_region.items())
         for i in range(0, len(items), ASSIGNED_PER_EVENT)])
