@@ -140,6 +140,8 @@ async def in_process(n: int, market: Market, matching: Any, m_app: Any) -> dict[
             profiler.disable()
             pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+            # the services' and kit's own functions, by time spent in them and below
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(r"(services|kit)/", 50)
         m_assign.today = m_assign.__dict__["_clock_today"]  # type: ignore[attr-defined]
         v_assign.today = v_assign.__dict__["_clock_today"]  # type: ignore[attr-defined]
     solve = r.json()["summary"]["solve_seconds"]
