@@ -50,6 +50,9 @@ def not_choosable(o: OfferingLike, acc: AccreditationLike | None, region: str,
         return "the offering is not in the voucher's region"
     if o.service_type != service_type:
         return "the offering is not of the voucher's service type"
+    # the registry's accepting_new_customers, where the offering replica keeps it
+    if getattr(o, "accepting_new_customers", None) is False:
+        return "the provider takes no new customers for this offering now"
     if acc is None or acc.state != "approved" or (
             acc.valid_until is not None and acc.valid_until < today):
         return "the provider is not accredited in the voucher's region"
