@@ -186,6 +186,37 @@ class VoucherProviderChosen(VoucherEvent):
     previous_offering_id: str | None = None
 
 
+ASSIGNED_PER_EVENT = 500
+
+
+class AssignedChoice(BaseModel):
+    """One voucher of :class:`VouchersAssigned`: its new ``version`` and choice. Everything
+    else of the voucher's picture is as its previous event left it."""
+
+    voucher_id: str
+    version: int
+    service_type: str
+    provider_id: str
+    offering_id: str
+    previous_provider_id: str | None = None
+    previous_offering_id: str | None = None
+
+
+class VouchersAssigned(VoucherServiceEvent):
+    """Default assignments (or region admins' overrides of them) applied together, up to
+    ``ASSIGNED_PER_EVENT`` vouchers of one region: each listed voucher is now ``chosen`` with
+    ``chosen_by`` = ``default_assignment`` and the listed provider and offering; a voucher with
+    ``previous_*`` set gave back a place of that offering. Sent instead of one
+    ``voucher.provider_chosen`` per voucher for these choices (a run applies 300 000): a
+    consumer applies an entry as it would a ``voucher.provider_chosen`` with these fields, and
+    ignores an entry whose ``version`` is not newer than what it has."""
+
+    name = "voucher.vouchers_assigned"
+
+    region: str
+    choices: list[AssignedChoice] = Field(min_length=1, max_length=ASSIGNED_PER_EVENT)
+
+
 class VoucherReleased(VoucherEvent):
     """The chosen provider was taken away before the start: the holder chooses again."""
 

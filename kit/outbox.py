@@ -275,24 +275,36 @@ class OutboxRelay:
 
     async def _unpublished(self, s: AsyncSession) -> Sequence[Any]:
         """The next rows in order: up to ``batch`` of them and ``batch_bytes`` of payload
-        (at least one row, whatever its size)."""
+        (at least one row, whatever its size). The sizes are read first and only the payloads
+        that go are read: a backlog of large events (a run's proposal chunks, some 250 kB
+        each) would otherwise be read whole for every batch of a few of them."""
         outbox = self.plumbing.outbox
-        rows = (
+        sizes = (
             await s.execute(
-                select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.payload)
+                select(outbox.c.seq, func.length(outbox.c.payload))
                 .where(outbox.c.published_at.is_(None))
                 .order_by(outbox.c.seq)
                 .limit(self.batch)
             )
         ).all()
-        size = 0
-        for n, r in enumerate(rows):
-            size += len(r.payload)
+        if not sizes:
+            return []
+        size, last = 0, len(sizes)
+        for n, (_, length) in enumerate(sizes):
+            size += int(length or 0)
             if n and size > self.batch_bytes:
-                self._cut = True
-                return rows[:n]
-        self._cut = False
-        return rows
+                last = n
+                break
+        self._cut = last < len(sizes)
+        return (
+            await s.execute(
+                select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.payload)
+                .where(outbox.c.published_at.is_(None),
+                       outbox.c.seq.between(sizes[0][0], sizes[last - 1][0]))
+                .order_by(outbox.c.seq)
+                .limit(last)
+            )
+        ).all()
 
     async def _mark(self, s: AsyncSession, rows: Sequence[Any],
                     results: list[BaseException | None]) -> tuple[int, bool]:

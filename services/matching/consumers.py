@@ -8,10 +8,12 @@ a place of its offering while it is chosen or started."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events import Envelope
@@ -24,7 +26,13 @@ from contracts.registry import (
     OfferingWithdrawn,
     ProviderUpdated,
 )
-from contracts.voucher import VOUCHER_EVENTS, RatingGiven, VoucherEvent
+from contracts.voucher import (
+    VOUCHER_EVENTS,
+    Chooser,
+    RatingGiven,
+    VoucherEvent,
+    VouchersAssigned,
+)
 from kit.consumer import Consumer
 from kit.registry_replica import RegistryReplica
 from kit.runtime import Runtime
@@ -32,6 +40,7 @@ from services.matching import repository
 from services.matching.models import AccreditationView, OfferingView, ProviderView, RatingView
 from services.matching.models import VoucherView as VoucherRow
 
+log = structlog.get_logger("matching.consumers")
 REGISTRY = RegistryReplica(ProviderView, AccreditationView)
 HOLDS_PLACE = frozenset({"chosen", "started"})
 CONSUMER_BATCH = 500
@@ -121,6 +130,48 @@ async def on_vouchers(s: AsyncSession, envelopes: list[Envelope]) -> None:
     del held
 
 
+async def on_assigned(s: AsyncSession, envelope: Envelope) -> None:
+    await on_assigned_many(s, [envelope])
+
+
+async def on_assigned_many(s: AsyncSession, envelopes: list[Envelope]) -> None:
+    """Default assignments applied in the voucher service (``voucher.vouchers_assigned``),
+    set-based: each entry changes its voucher's row as a ``voucher.provider_chosen`` would
+    (newer version only), the rows read and written in one statement each, the places moved
+    per offering."""
+    events = [VouchersAssigned.model_validate(e.data) for e in envelopes]
+    known = await repository.voucher_choices(s, sorted({c.voucher_id for e in events
+                                                        for c in e.choices}))
+    rows: dict[str, dict[str, Any]] = {}
+    places: Counter[str] = Counter()
+    unknown = []
+    for e in events:
+        for c in e.choices:
+            row = known.get(c.voucher_id)
+            if row is None:
+                unknown.append(c.voucher_id)
+                continue
+            if row[0] >= c.version:
+                continue
+            before = _holding(row[1], row[2])
+            if before != c.offering_id:
+                places[c.offering_id] += 1
+                if before is not None:
+                    places[before] -= 1
+            known[c.voucher_id] = (c.version, "chosen", c.offering_id)
+            rows[c.voucher_id] = {"b_voucher_id": c.voucher_id, "b_version": c.version,
+                                  "b_state": "chosen", "b_provider_id": c.provider_id,
+                                  "b_offering_id": c.offering_id,
+                                  "b_chosen_by": Chooser.default_assignment.value}
+            repository.changed(s, e.region, c.service_type)
+    await repository.set_choices(s, list(rows.values()))
+    for offering_id, delta in sorted(places.items()):
+        if delta:
+            await repository.move_place(s, offering_id, delta)
+    if unknown:  # its voucher.issued comes first in the same stream: only if it failed
+        log.warning("assigned_voucher_unknown", vouchers=unknown[:20], count=len(unknown))
+
+
 async def on_rating(s: AsyncSession, envelope: Envelope) -> None:
     e = RatingGiven.model_validate(envelope.data)
     if await s.get(RatingView, e.voucher_id) is None:
@@ -140,6 +191,7 @@ def registry_handlers() -> dict[str, Any]:
 
 def voucher_handlers() -> dict[str, Any]:
     return {**{cls.event_type(): on_voucher for cls in VOUCHER_EVENTS},
+            VouchersAssigned.event_type(): on_assigned,
             RatingGiven.event_type(): on_rating}
 
 
@@ -147,7 +199,8 @@ def specs() -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
     """(durable consumer name, stream, handlers, batch handlers) of every consumer."""
     return [("matching-from-registry", "REGISTRY", registry_handlers(), {}),
             ("matching-from-voucher", "VOUCHER", voucher_handlers(),
-             {cls.event_type(): on_vouchers for cls in VOUCHER_EVENTS})]
+             {**{cls.event_type(): on_vouchers for cls in VOUCHER_EVENTS},
+              VouchersAssigned.event_type(): on_assigned_many})]
 
 
 def consumers(rt: Runtime) -> Sequence[Consumer]:

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from kit.db import dialect_insert
 from services.matching.models import (
@@ -126,6 +128,40 @@ async def load_vouchers(s: AsyncSession, voucher_ids: Sequence[str]) -> list[Vou
         out += (await s.scalars(select(VoucherView).where(
             VoucherView.voucher_id.in_(voucher_ids[i:i + 500])))).all()
     return out
+
+
+async def voucher_choices(s: AsyncSession, voucher_ids: Sequence[str]
+                          ) -> dict[str, tuple[int, str, str | None]]:
+    """(version, state, offering_id) of these vouchers' rows, without ORM objects."""
+    out: dict[str, tuple[int, str, str | None]] = {}
+    for i in range(0, len(voucher_ids), 500):
+        rows = await s.execute(select(VoucherView.voucher_id, VoucherView.version,
+                                      VoucherView.state, VoucherView.offering_id)
+                               .where(VoucherView.voucher_id.in_(voucher_ids[i:i + 500])))
+        out.update({r[0]: (r[1], r[2], r[3]) for r in rows.all()})
+    return out
+
+
+_VOUCHERS = cast(Table, VoucherView.__table__)
+_ASSIGNED = (update(_VOUCHERS).where(_VOUCHERS.c.voucher_id == bindparam("b_voucher_id"))
+             .values(**{name: bindparam(f"b_{name}") for name in (
+                 "version", "state", "provider_id", "offering_id", "chosen_by")}))
+
+
+async def set_choices(s: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Each voucher's new version, state and choice in one executemany UPDATE (rows of
+    b_voucher_id, b_version, b_state, b_provider_id, b_offering_id, b_chosen_by). A row of
+    these vouchers already in the session is kept as the database now has it."""
+    if not rows:
+        return
+    await s.execute(_ASSIGNED, rows)
+    held = s.sync_session.identity_map
+    for row in rows:
+        obj = held.get(identity_key(VoucherView, row["b_voucher_id"]))
+        if obj is not None:
+            for name, value in row.items():
+                if name != "b_voucher_id":
+                    set_committed_value(obj, name.removeprefix("b_"), value)
 
 
 async def voucher(s: AsyncSession, voucher_id: str) -> VoucherView | None:

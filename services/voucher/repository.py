@@ -7,9 +7,10 @@ chain's head. Two transactions therefore never wait for each other in a circle."
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, Table, bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import insert_ignoring_conflicts
@@ -241,22 +242,6 @@ async def vouchers_by_id(s: AsyncSession, ids: Sequence[str], *, lock: bool = Fa
     return out
 
 
-async def load_offerings(s: AsyncSession, offering_ids: Sequence[str]) -> list[object]:
-    """Offerings and their providers' accreditations, brought into the session: while the
-    caller holds them, :func:`offering` and :func:`accreditation` answer without a query."""
-    ids = list(offering_ids)
-    held: list[object] = []
-    for i in range(0, len(ids), 500):
-        offerings = (await s.scalars(select(OfferingView).where(
-            OfferingView.offering_id.in_(ids[i:i + 500])))).all()
-        held += offerings
-        providers = sorted({o.provider_id for o in offerings})
-        if providers:
-            held += (await s.scalars(select(AccreditationView).where(
-                AccreditationView.provider_id.in_(providers)))).all()
-    return held
-
-
 async def take_places(s: AsyncSession, wanted: dict[str, int]) -> dict[str, int]:
     """Take up to ``wanted[o]`` places of each offering o at once; returns how many each
     gave. The rows are locked (PostgreSQL; SQLite has one writer), so the open places read
@@ -278,3 +263,82 @@ async def take_places(s: AsyncSession, wanted: dict[str, int]) -> dict[str, int]
                             .values(taken=OfferingPlace.taken + n)
                             .execution_options(synchronize_session=False))
     return given
+
+
+# ------------------------------------------------------------------ default assignments, set-based
+
+CHOICE_COLUMNS = (Voucher.id, Voucher.state, Voucher.region, Voucher.service_type,
+                  Voucher.choice_deadline, Voucher.chosen_by, Voucher.provider_id,
+                  Voucher.offering_id, Voucher.value_cents, Voucher.version)
+
+
+async def choice_rows(s: AsyncSession, ids: Sequence[str]) -> dict[str, Row[Any]]:
+    """What choosing needs of these vouchers (:data:`CHOICE_COLUMNS`), their rows held for
+    the change as :func:`voucher` holds one; no ORM objects."""
+    out: dict[str, Row[Any]] = {}
+    for i in range(0, len(ids), 500):
+        rows = await s.execute(select(*CHOICE_COLUMNS).where(Voucher.id.in_(ids[i:i + 500]))
+                               .order_by(Voucher.id).with_for_update())
+        out.update({r.id: r for r in rows.all()})
+    return out
+
+
+async def choice_rules(s: AsyncSession, offering_ids: Sequence[str]) -> tuple[
+        dict[str, OfferingView], dict[tuple[str, str], AccreditationView]]:
+    """The offerings and their providers' accreditations (by provider and region)."""
+    offerings: dict[str, OfferingView] = {}
+    accreditations: dict[tuple[str, str], AccreditationView] = {}
+    ids = list(offering_ids)
+    for i in range(0, len(ids), 500):
+        found = (await s.scalars(select(OfferingView).where(
+            OfferingView.offering_id.in_(ids[i:i + 500])))).all()
+        offerings.update({o.offering_id: o for o in found})
+        providers = sorted({o.provider_id for o in found})
+        if providers:
+            accreditations.update({(a.provider_id, a.region): a for a in (await s.scalars(
+                select(AccreditationView).where(
+                    AccreditationView.provider_id.in_(providers)))).all()})
+    return offerings, accreditations
+
+
+async def free_places(s: AsyncSession, freed: dict[str, int]) -> None:
+    """Give back ``freed[o]`` places of each offering o (never below none taken)."""
+    for offering_id, n in sorted(freed.items()):
+        await s.execute(update(OfferingPlace)
+                        .where(OfferingPlace.offering_id == offering_id, OfferingPlace.taken > 0)
+                        .values(taken=case((OfferingPlace.taken > n, OfferingPlace.taken - n),
+                                           else_=0))
+                        .execution_options(synchronize_session=False))
+
+
+async def end_choices(s: AsyncSession, voucher_ids: Sequence[str], at: datetime,
+                      reason: str) -> None:
+    """Close the open choice of each of these vouchers."""
+    for i in range(0, len(voucher_ids), 500):
+        await s.execute(update(VoucherChoice)
+                        .where(VoucherChoice.voucher_id.in_(voucher_ids[i:i + 500]),
+                               VoucherChoice.ended_at.is_(None))
+                        .values(ended_at=at, end_reason=reason)
+                        .execution_options(synchronize_session=False))
+
+
+async def add_choices(s: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """New choice rows (voucher_id, offering_id, provider_id, chosen_by, actor, chosen_at),
+    in this order (their ``seq``)."""
+    if rows:
+        await s.execute(insert(cast(Table, VoucherChoice.__table__)), rows)
+
+
+_VOUCHER = cast(Table, Voucher.__table__)
+_CHOSEN = (update(_VOUCHER).where(_VOUCHER.c.id == bindparam("b_id"))
+           .values(state=bindparam("b_state"), provider_id=bindparam("b_provider_id"),
+                   offering_id=bindparam("b_offering_id"), chosen_by=bindparam("b_chosen_by"),
+                   co_payment_cents=bindparam("b_co_payment_cents"),
+                   version=bindparam("b_version")))
+
+
+async def set_chosen(s: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Each voucher's new choice in one UPDATE run as executemany: rows of b_id, b_state,
+    b_provider_id, b_offering_id, b_chosen_by, b_co_payment_cents, b_version."""
+    if rows:
+        await s.execute(_CHOSEN, rows)

@@ -13,6 +13,7 @@ from kit.db import Database
 from kit.errors import Conflict, Forbidden, Unprocessable
 from kit.idempotency import Once
 from services.voucher import access, repository
+from services.voucher.domain.choosing import not_choosable
 from services.voucher.domain.lifecycle import (
     Action,
     IllegalTransition,
@@ -38,20 +39,8 @@ async def choosable(s: AsyncSession, v: Voucher, offering_id: str) -> OfferingVi
     o = await repository.offering(s, offering_id)
     if o is None:
         raise Unprocessable.field("offering_id", "no such offering")
-    why = None
-    if o.status != "published":
-        why = "the offering has been withdrawn"
-    elif o.region != v.region:
-        why = "the offering is not in the voucher's region"
-    elif o.service_type != v.service_type:
-        why = "the offering is not of the voucher's service type"
-    elif o.accepting_new_customers is False:
-        why = "the provider takes no new customers for this offering now"
-    else:
-        acc = await repository.accreditation(s, o.provider_id, v.region)
-        if acc is None or acc.state != "approved" or (
-                acc.valid_until is not None and acc.valid_until < today()):
-            why = "the provider is not accredited in the voucher's region"
+    acc = await repository.accreditation(s, o.provider_id, v.region)
+    why = not_choosable(o, acc, v.region, v.service_type, today())
     if why:
         raise Conflict(why, type="/problems/offering-not-choosable")
     return o

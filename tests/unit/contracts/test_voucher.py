@@ -5,16 +5,20 @@ from __future__ import annotations
 import inspect
 from datetime import date
 
+import pytest
 from pydantic import BaseModel
 
 import contracts.voucher
 from contracts.events import STREAMS, Envelope
 from contracts.voucher import (
+    ASSIGNED_PER_EVENT,
     VOUCHER_EVENTS,
+    AssignedChoice,
     Chooser,
     HolderKind,
     Profile,
     VoucherProviderChosen,
+    VouchersAssigned,
 )
 from gateway.asyncapi import document
 
@@ -56,3 +60,19 @@ def test_round_trip_and_unknown_fields_ignored() -> None:
     assert VoucherProviderChosen.model_validate(data) == event
     assert env.data["profile"] == {"unemployment": "unknown", "education": "unknown",
                                    "earlier_services": "unknown"}
+
+
+def test_vouchers_assigned_is_a_bounded_list_in_the_voucher_stream() -> None:
+    assert VouchersAssigned.subject() == "seteli.voucher.v1.voucher.vouchers_assigned"
+    entry = AssignedChoice(voucher_id="v1", version=3, service_type="job-search-coaching",
+                           provider_id="p2", offering_id="o2", previous_provider_id="p1",
+                           previous_offering_id="o1")
+    event = VouchersAssigned(region="pirkanmaa", choices=[entry])
+    env = Envelope.model_validate_json(event.envelope(resource="pirkanmaa").model_dump_json())
+    assert VouchersAssigned.model_validate(env.data) == event
+    assert VouchersAssigned.model_validate(env.data | {"added_later": 1}) == event
+    for wrong in ([], [entry] * (ASSIGNED_PER_EVENT + 1)):
+        with pytest.raises(ValueError):
+            VouchersAssigned(region="pirkanmaa", choices=wrong)
+    assert len(VouchersAssigned(region="pirkanmaa",
+                                choices=[entry] * ASSIGNED_PER_EVENT).choices) == 500
