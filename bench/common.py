@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -59,12 +60,17 @@ def load(
     return result
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc): what its requests cost
+    whatever the load on the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds_of_tree(pid: int) -> float:
-    """User + system CPU time so far of a process and its descendants (Linux /proc): what its
-    requests cost whatever the load on the machine."""
+    """:func:`cpu_seconds` of a process and its descendants (a server with worker
+    processes)."""
     parents: dict[int, int] = {}
-    times: dict[int, float] = {}
-    tick = os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
@@ -72,14 +78,17 @@ def cpu_seconds_of_tree(pid: int) -> float:
             except OSError:  # gone meanwhile
                 continue
             parents[int(entry.name)] = int(fields[1])
-            times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
     tree, todo = set(), [pid]
     while todo:
         p = todo.pop()
         if p not in tree:
             tree.add(p)
             todo.extend(c for c, parent in parents.items() if parent == p)
-    return sum(times.get(p, 0.0) for p in tree)
+    total = 0.0
+    for p in tree:
+        with contextlib.suppress(OSError):  # gone meanwhile
+            total += cpu_seconds(p)
+    return total
 
 
 def machine() -> str:

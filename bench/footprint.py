@@ -17,23 +17,16 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from common import Proc, load, machine  # bench/ is on sys.path when run as a script
+from common import Proc, cpu_seconds, load, machine  # bench/ is on sys.path when run as a script
 
 from kit.natsserver import NatsServer
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 def rss_mib(pid: int) -> float:
     with open(f"/proc/{pid}/statm") as f:
         return int(f.read().split()[1]) * PAGE / 2**20
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def main() -> None:

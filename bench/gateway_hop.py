@@ -26,24 +26,17 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
 import statistics
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import Proc, load, machine  # bench/ is on sys.path when run as a script
+from common import Proc, cpu_seconds, load, machine  # bench/ is on sys.path when run as a script
 
 from kit.natsserver import NatsServer
 
 BUILT_IN = ("h1", "aiohttp", "httpx")
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
 def loadavg() -> str:

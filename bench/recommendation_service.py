@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from common import Proc, machine  # bench/ is on sys.path when run as a script
+from common import Proc, cpu_seconds, machine  # bench/ is on sys.path when run as a script
 from foundation import pct
 from recommendation import TODAY, offerings, vouchers
 from sqlalchemy import insert
@@ -85,12 +85,6 @@ def _accreditations(providers: list[tuple[str, str, bool]]) -> list[dict[str, An
     return [{"provider_id": pid, "region": region,
              "state": "approved" if ok else "suspended", "valid_until": None, "version": 1}
             for (pid, region), ok in sorted(state.items())]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def measure(base: str, ids: list[str], calls: int, pid: int) -> dict[str, Any]:

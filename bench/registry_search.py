@@ -342,10 +342,11 @@ def run_backend(backend: str, targets: dict[int, tuple[str, str | None]],
                                                len(first.json()["items"]))]
             for size in order:
                 target, headers, _ = got[size]
-                assert procs[size].proc is not None
-                cpu0 = cpu_seconds_of_tree(procs[size].proc.pid)
+                server = procs[size].proc
+                assert server is not None
+                cpu0 = cpu_seconds_of_tree(server.pid)
                 single = load(target, seconds=args.seconds / 2, concurrency=1, headers=headers)
-                single["cpu_ms"] = ((cpu_seconds_of_tree(procs[size].proc.pid) - cpu0) * 1000
+                single["cpu_ms"] = ((cpu_seconds_of_tree(server.pid) - cpu0) * 1000
                                     / max(single["requests"], 1))
                 got[size].append(single)
             for size in order:

@@ -42,3 +42,34 @@ def browser(stack: WebStack) -> Iterator[Browser]:
     b = Browser(stack.url)
     yield b
     b.close()
+
+
+def signed_in(stack: WebStack, **who: str) -> Iterator[Browser]:
+    b = Browser(stack.url)
+    b.sign_in(**who)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def admin(stack: WebStack) -> Iterator[Browser]:
+    """Pirkanmaa's demo region admin, signed in."""
+    yield from signed_in(stack, user="admin-pirkanmaa")
+
+
+@pytest.fixture
+def other_admin(stack: WebStack) -> Iterator[Browser]:
+    """Another region's (Pohjois-Pohjanmaa) demo admin, signed in."""
+    yield from signed_in(stack, user="admin-pohjois-pohjanmaa")
+
+
+@pytest.fixture
+def maija(stack: WebStack) -> Iterator[Browser]:
+    """The demo citizen Maija, signed in."""
+    yield from signed_in(stack, user="citizen-maija")
+
+
+@pytest.fixture
+def matti(stack: WebStack) -> Iterator[Browser]:
+    """The demo citizen Matti, signed in."""
+    yield from signed_in(stack, user="citizen-matti")

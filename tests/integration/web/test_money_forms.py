@@ -7,7 +7,6 @@ effect."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,14 +18,6 @@ from tests.webstack import WebStack
 
 pytestmark = pytest.mark.e2e
 OTHER_REGION = "pohjois-pohjanmaa"
-
-
-@pytest.fixture
-def admin(stack: WebStack) -> Iterator[Browser]:
-    b = Browser(stack.url)
-    b.sign_in(user="admin-pirkanmaa")
-    yield b
-    b.close()
 
 
 def fresh_budget(actor: api.Actor, service_type: str, funders: list[dict[str, Any]]

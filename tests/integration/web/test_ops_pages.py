@@ -13,7 +13,6 @@ import io
 import re
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -37,28 +36,6 @@ def waiting(stack: WebStack) -> dict[str, Any]:
     voucher = api.issue(region_admin, budget["id"], hetu=HETU)
     deadline_passed(stack, voucher)
     return voucher
-
-
-def signed_in(stack: WebStack, **who: str) -> Iterator[Browser]:
-    b = Browser(stack.url)
-    b.sign_in(**who)
-    yield b
-    b.close()
-
-
-@pytest.fixture
-def admin(stack: WebStack) -> Iterator[Browser]:
-    yield from signed_in(stack, user="admin-pirkanmaa")
-
-
-@pytest.fixture
-def other_admin(stack: WebStack) -> Iterator[Browser]:
-    yield from signed_in(stack, user="admin-pohjois-pohjanmaa")
-
-
-@pytest.fixture
-def maija(stack: WebStack) -> Iterator[Browser]:
-    yield from signed_in(stack, user="citizen-maija")
 
 
 def start_run(admin: Browser, key: str, seed: str = "") -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -27,28 +26,6 @@ def voucher(stack: WebStack) -> dict[str, Any]:
     region_admin = api.admin(stack)
     budget = api.budget(region_admin, "career-guidance")
     return api.issue(region_admin, budget["id"])
-
-
-def signed_in(stack: WebStack, **who: str) -> Iterator[Browser]:
-    b = Browser(stack.url)
-    b.sign_in(**who)
-    yield b
-    b.close()
-
-
-@pytest.fixture
-def maija(stack: WebStack) -> Iterator[Browser]:
-    yield from signed_in(stack, user="citizen-maija")
-
-
-@pytest.fixture
-def matti(stack: WebStack) -> Iterator[Browser]:
-    yield from signed_in(stack, user="citizen-matti")
-
-
-@pytest.fixture
-def admin(stack: WebStack) -> Iterator[Browser]:
-    yield from signed_in(stack, user="admin-pirkanmaa")
 
 
 def test_a_voucher_is_its_holders_only(stack: WebStack, voucher: dict[str, Any],
